@@ -2,6 +2,7 @@ package dspy_test
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"net/http"
 	"slices"
@@ -116,13 +117,20 @@ func BenchmarkPredictOverhead(b *testing.B) {
 	b.ReportMetric(float64(p)/float64(f), "predict/floor")
 }
 
-// BenchmarkEvaluateThroughput runs evaluate.Evaluate over four rounds of
-// examples per concurrent slot at 100 ms LM latency, and the floor's worker
-// pool over the same calls, reporting calls/s, the share of the ideal
-// (concurrency / latency) and the ratio to the floor.
+// throughputRounds is how many examples per concurrent slot
+// BenchmarkEvaluateThroughput evaluates: enough, by default, that the first
+// round (all c calls start at once, and all their replies arrive together)
+// and the last (slots fall idle one by one) weigh little against the steady
+// state between them. -rounds=4 shows how much a short run loses to them.
+var throughputRounds = flag.Int("rounds", 16, "examples per concurrent slot in BenchmarkEvaluateThroughput")
+
+// BenchmarkEvaluateThroughput runs evaluate.Evaluate over -rounds examples
+// per concurrent slot at 100 ms LM latency, and the floor's worker pool over
+// the same calls, reporting calls/s, the share of the ideal (concurrency /
+// latency) and the ratio to the floor.
 func BenchmarkEvaluateThroughput(b *testing.B) {
 	const latency = 100 * time.Millisecond
-	const rounds = 4
+	rounds := *throughputRounds
 	for _, c := range []int{16, 64, 256, 1024} {
 		b.Run(fmt.Sprintf("c=%d", c), func(b *testing.B) {
 			if err := bench.EnsureOpenFiles(uint64(2*c + 1024)); err != nil {

@@ -36,8 +36,8 @@ type ArithmeticExample struct {
 }
 
 // template is both a generator and a parser: the same text with slots renders
-// questions and compiles to the regular expression that recognises them, so
-// every generated question is guaranteed to parse back.
+// questions and compiles to the pattern that recognises them, so every
+// generated question is guaranteed to parse back.
 type template struct {
 	cat  Category
 	text string
@@ -46,13 +46,29 @@ type template struct {
 	// solve computes the answer; expr shows the working for reasoning text.
 	solve func(n [3]int) int
 	expr  func(n [3]int) string
-	re    *regexp.Regexp
+	// pattern is text split at its slots; see match.
+	pattern []segment
 	// anchor is the template's longest literal word. Texts without it cannot
-	// match, and a substring test is far cheaper than running the expression.
+	// match, and a substring test is far cheaper than trying the pattern.
 	anchor string
-	// nums maps number slots a, b, c to capture-group indexes.
-	nums [3]int
 }
+
+// segment is one piece of a template's pattern: literal text, in which a
+// space stands for any run of whitespace, or a slot that captures a run of
+// digits (operand a, b or c) or of ASCII letters (a name, item or food).
+type segment struct {
+	literal string
+	slot    slotKind
+	operand int // 0, 1 or 2 for a, b, c when slot is slotNumber
+}
+
+type slotKind int
+
+const (
+	slotNone slotKind = iota
+	slotNumber
+	slotWord
+)
 
 var (
 	names = []string{"Mia", "Liam", "Ava", "Noah", "Zoe", "Omar", "Lena", "Ravi",
@@ -155,26 +171,38 @@ var templates = func() []*template {
 
 var slotRE = regexp.MustCompile(`\{(name|item|food|a|b|c)\}`)
 
-// compile turns the template text into an unanchored, whitespace-tolerant
-// regular expression so questions embedded in larger inputs are recognised.
+// compile splits the template text into its pattern and picks its anchor.
+// The matcher captures slots greedily, which finds what a backtracking
+// search would only if no slot is followed by a character it could also
+// capture; compile panics on a template that breaks that rule.
 func (t *template) compile() {
-	var sb strings.Builder
-	last, group := 0, 0
-	t.nums = [3]int{-1, -1, -1}
+	last := 0
 	for _, m := range slotRE.FindAllStringSubmatchIndex(t.text, -1) {
-		sb.WriteString(literalRE(t.text[last:m[0]]))
-		group++
+		if lit := t.text[last:m[0]]; lit != "" {
+			t.pattern = append(t.pattern, segment{literal: lit})
+		}
 		switch slot := t.text[m[2]:m[3]]; slot {
 		case "a", "b", "c":
-			t.nums[slot[0]-'a'] = group
-			sb.WriteString(`(\d+)`)
+			t.pattern = append(t.pattern, segment{slot: slotNumber, operand: int(slot[0] - 'a')})
 		default:
-			sb.WriteString(`([A-Za-z]+)`)
+			t.pattern = append(t.pattern, segment{slot: slotWord})
 		}
 		last = m[1]
 	}
-	sb.WriteString(literalRE(t.text[last:]))
-	t.re = regexp.MustCompile(sb.String())
+	if lit := t.text[last:]; lit != "" {
+		t.pattern = append(t.pattern, segment{literal: lit})
+	}
+	for i, seg := range t.pattern {
+		if seg.slot == slotNone {
+			continue
+		}
+		if i+1 < len(t.pattern) {
+			next := t.pattern[i+1]
+			if next.slot != slotNone || inSlot(seg.slot, next.literal[0]) {
+				panic("simlm: template " + strconv.Quote(t.text) + " has a slot its neighbour could extend")
+			}
+		}
+	}
 	for _, w := range strings.FieldsFunc(slotRE.ReplaceAllString(t.text, " "), func(r rune) bool {
 		return !('a' <= r && r <= 'z' || 'A' <= r && r <= 'Z')
 	}) {
@@ -184,8 +212,86 @@ func (t *template) compile() {
 	}
 }
 
-func literalRE(s string) string {
-	return strings.ReplaceAll(regexp.QuoteMeta(s), " ", `\s+`)
+func isDigit(c byte) bool  { return '0' <= c && c <= '9' }
+func isLetter(c byte) bool { return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' }
+func isSpace(c byte) bool  { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' }
+
+func inSlot(k slotKind, c byte) bool {
+	if k == slotNumber {
+		return isDigit(c)
+	}
+	return isLetter(c)
+}
+
+// match finds the leftmost occurrence of the template in text and returns
+// its operands. A run of whitespace in text matches a space of the template.
+// A match that begins with a slot begins where that slot's run of digits or
+// letters does, since starting later inside the run would not be leftmost.
+func (t *template) match(text string) ([3]int, bool) {
+	first := t.pattern[0]
+	for start := 0; start < len(text); start++ {
+		if first.slot != slotNone {
+			if !inSlot(first.slot, text[start]) || start > 0 && inSlot(first.slot, text[start-1]) {
+				continue
+			}
+		} else if text[start] != first.literal[0] {
+			continue
+		}
+		if n, ok := t.matchAt(text, start); ok {
+			return n, true
+		}
+	}
+	return [3]int{}, false
+}
+
+// matchAt matches the whole pattern at text[pos:].
+func (t *template) matchAt(text string, pos int) ([3]int, bool) {
+	var n [3]int
+	for _, seg := range t.pattern {
+		if seg.slot == slotNone {
+			if pos = matchLiteral(text, pos, seg.literal); pos < 0 {
+				return n, false
+			}
+			continue
+		}
+		end := pos
+		for end < len(text) && inSlot(seg.slot, text[end]) {
+			end++
+		}
+		if end == pos {
+			return n, false
+		}
+		if seg.slot == slotNumber {
+			v, err := strconv.Atoi(text[pos:end])
+			if err != nil {
+				return n, false // too many digits for an int: no question of ours
+			}
+			n[seg.operand] = v
+		}
+		pos = end
+	}
+	return n, true
+}
+
+// matchLiteral matches lit at text[pos:], a space in lit matching one or more
+// whitespace characters, and returns the position after it or -1.
+func matchLiteral(text string, pos int, lit string) int {
+	for i := 0; i < len(lit); i++ {
+		if lit[i] == ' ' {
+			if pos >= len(text) || !isSpace(text[pos]) {
+				return -1
+			}
+			for pos < len(text) && isSpace(text[pos]) {
+				pos++
+			}
+			continue
+		}
+		if pos >= len(text) || text[pos] != lit[i] {
+			return -1
+		}
+		pos++
+	}
+	return pos
 }
 
 func (t *template) render(s *stream, n [3]int) string {
@@ -222,17 +328,9 @@ func recognize(text string) (problem, bool) {
 		if !strings.Contains(text, t.anchor) {
 			continue
 		}
-		m := t.re.FindStringSubmatch(text)
-		if m == nil {
-			continue
+		if n, ok := t.match(text); ok {
+			return problem{t: t, n: n, answer: t.solve(n)}, true
 		}
-		var n [3]int
-		for i, g := range t.nums {
-			if g > 0 {
-				n[i], _ = strconv.Atoi(m[g])
-			}
-		}
-		return problem{t: t, n: n, answer: t.solve(n)}, true
 	}
 	return problem{}, false
 }

@@ -165,6 +165,11 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "invalid_request_error", "invalid_json", "parse request: "+err.Error())
 		return
 	}
+	if err := req.decodeContent(); err != nil {
+		s.stats.badRequests.Add(1)
+		writeError(w, http.StatusBadRequest, "invalid_request_error", "invalid_content", err.Error())
+		return
+	}
 	if err := req.validate(); err != nil {
 		s.stats.badRequests.Add(1)
 		writeError(w, http.StatusBadRequest, "invalid_request_error", "invalid_request", err.Error())

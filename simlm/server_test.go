@@ -118,6 +118,8 @@ func TestRejectsMalformedRequests(t *testing.T) {
 		{"streaming", request(msgs, map[string]any{"stream": true}), http.StatusBadRequest},
 		{"n out of range", request(msgs, map[string]any{"n": 0}), http.StatusBadRequest},
 		{"unknown response format", request(msgs, map[string]any{"response_format": map[string]any{"type": "yaml"}}), http.StatusBadRequest},
+		{"numeric content", []byte(`{"model":"m","messages":[{"role":"user","content":42}]}`), http.StatusBadRequest},
+		{"content part not an object", []byte(`{"model":"m","messages":[{"role":"user","content":["hi"]}]}`), http.StatusBadRequest},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

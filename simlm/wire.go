@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 )
 
 // The OpenAI chat-completions wire format, reduced to what the simulator reads
@@ -24,45 +25,49 @@ type chatRequest struct {
 }
 
 type chatMessage struct {
-	Role    string      `json:"role"`
-	Content textContent `json:"content"`
+	Role string `json:"role"`
+	// Content is the message's text, filled from RawContent by
+	// chatRequest.decodeContent.
+	Content textContent `json:"-"`
+	// RawContent is content as JSON decoded it: a string, nil, or an array
+	// of parts. Decoding into an interface reads each string once, where a
+	// custom UnmarshalJSON would have the prompt scanned twice.
+	RawContent any `json:"content"`
 }
 
-// textContent accepts both content shapes: a plain string or an array of
-// parts, of which the text parts are concatenated.
+// textContent is a message's text.
 type textContent string
 
-func (t *textContent) UnmarshalJSON(b []byte) error {
-	b = bytes.TrimSpace(b)
-	switch {
-	case len(b) == 0 || bytes.Equal(b, []byte("null")):
-		*t = ""
-		return nil
-	case b[0] == '"':
-		var s string
-		if err := json.Unmarshal(b, &s); err != nil {
-			return err
-		}
-		*t = textContent(s)
-		return nil
-	case b[0] == '[':
-		var parts []struct {
-			Type string `json:"type"`
-			Text string `json:"text"`
-		}
-		if err := json.Unmarshal(b, &parts); err != nil {
-			return err
-		}
-		var buf bytes.Buffer
-		for _, p := range parts {
-			if p.Type == "text" || p.Type == "" {
-				buf.WriteString(p.Text)
+// decodeContent fills every message's Content from RawContent. Both content
+// shapes are accepted: a plain string, or an array of parts of which the text
+// parts are concatenated.
+func (r *chatRequest) decodeContent() error {
+	for i := range r.Messages {
+		m := &r.Messages[i]
+		switch c := m.RawContent.(type) {
+		case nil:
+			m.Content = ""
+		case string:
+			m.Content = textContent(c)
+		case []any:
+			var sb strings.Builder
+			for _, part := range c {
+				p, ok := part.(map[string]any)
+				if !ok {
+					return fmt.Errorf("messages[%d].content: a part must be an object", i)
+				}
+				if typ, _ := p["type"].(string); typ == "text" || typ == "" {
+					text, _ := p["text"].(string)
+					sb.WriteString(text)
+				}
 			}
+			m.Content = textContent(sb.String())
+		default:
+			return fmt.Errorf("messages[%d].content must be a string or an array of parts", i)
 		}
-		*t = textContent(buf.String())
-		return nil
+		m.RawContent = nil
 	}
-	return errors.New("message content must be a string or an array of parts")
+	return nil
 }
 
 // stopList accepts "stop" as a string or an array of strings.

@@ -229,14 +229,14 @@ func (c *Client) Call(ctx context.Context, req dspy.LMRequest) (dspy.LMResponse,
 		}
 	}
 
-	params, err := buildParams(req)
+	body, err := encodeRequest(req)
 	if err != nil {
 		lmErr := &dspy.LMError{Kind: dspy.ErrKindBadRequest, Model: req.Model, BaseURL: c.baseURL, Err: err}
 		c.record(start, req, dspy.LMResponse{}, 0, lmErr)
 		return dspy.LMResponse{}, lmErr
 	}
 
-	resp, attempts, err := c.send(ctx, req.Model, &params)
+	resp, attempts, err := c.send(ctx, req.Model, body)
 	if err != nil {
 		c.record(start, req, dspy.LMResponse{}, attempts, err)
 		return dspy.LMResponse{}, err
@@ -254,10 +254,10 @@ func (c *Client) Call(ctx context.Context, req dspy.LMRequest) (dspy.LMResponse,
 
 // send makes attempts until one succeeds, a failure is not retryable, the
 // retries run out or ctx ends. It returns the number of attempts made.
-func (c *Client) send(ctx context.Context, model string, params *openai.ChatCompletionNewParams) (dspy.LMResponse, int, error) {
+func (c *Client) send(ctx context.Context, model string, body []byte) (dspy.LMResponse, int, error) {
 	var last *dspy.LMError
 	for attempt := 1; ; attempt++ {
-		resp, lmErr := c.attempt(ctx, model, params)
+		resp, lmErr := c.attempt(ctx, model, body)
 		if lmErr == nil {
 			return resp, attempt, nil
 		}
@@ -283,7 +283,7 @@ func (c *Client) send(ctx context.Context, model string, params *openai.ChatComp
 }
 
 // attempt sends one request, within the concurrency cap and rate limit.
-func (c *Client) attempt(ctx context.Context, model string, params *openai.ChatCompletionNewParams) (dspy.LMResponse, *dspy.LMError) {
+func (c *Client) attempt(ctx context.Context, model string, body []byte) (dspy.LMResponse, *dspy.LMError) {
 	if c.sem != nil {
 		select {
 		case c.sem <- struct{}{}:
@@ -308,14 +308,16 @@ func (c *Client) attempt(ctx context.Context, model string, params *openai.ChatC
 		attemptCtx, cancel = context.WithTimeout(ctx, c.timeout)
 		defer cancel()
 	}
-	cc, err := c.oa.Chat.Completions.New(attemptCtx, *params)
-	if err != nil {
+	// openai-go still sends the request (base URL, auth, headers, error
+	// decoding); the body and reply go through the lighter types of wire.go.
+	var cc chatCompletion
+	if err := c.oa.Post(attemptCtx, "chat/completions", body, &cc); err != nil {
 		return dspy.LMResponse{}, c.classify(err, model, ctx, attemptCtx)
 	}
 	if len(cc.Choices) == 0 {
 		return dspy.LMResponse{}, c.lmError(dspy.ErrKindServer, model, errors.New("the server answered with no choices"))
 	}
-	return mapResponse(cc, model), nil
+	return mapResponse(&cc, model), nil
 }
 
 func (c *Client) lmError(kind dspy.LMErrorKind, model string, err error) *dspy.LMError {

@@ -1,0 +1,222 @@
+package lm
+
+import (
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/durable-dspy/durable-dspy/dspy"
+)
+
+// resolve fills a request's unset fields from the client's defaults, so that
+// what is hashed for the cache is what is sent.
+func (c *Client) resolve(req dspy.LMRequest) dspy.LMRequest {
+	if req.Model == "" {
+		req.Model = c.model
+	}
+	if req.Temperature == nil {
+		req.Temperature = c.temperature
+	}
+	if req.MaxTokens == 0 {
+		req.MaxTokens = c.maxTokens
+	}
+	if req.N <= 0 {
+		req.N = 1
+	}
+	return req
+}
+
+// chatRequest is the body of a chat-completion request. Its fields are in
+// the order openai-go's ChatCompletionNewParams writes them, so that the body
+// is byte for byte what openai-go would send (wire_test.go checks this);
+// encoding it with encoding/json costs a tenth of openai-go's reflection-heavy
+// parameter encoder, which matters when thousands of calls are in flight.
+type chatRequest struct {
+	Messages            []chatMessage       `json:"messages"`
+	Model               string              `json:"model"`
+	MaxCompletionTokens int                 `json:"max_completion_tokens,omitempty"`
+	MaxTokens           int                 `json:"max_tokens,omitempty"`
+	N                   int                 `json:"n,omitempty"`
+	Temperature         *float64            `json:"temperature,omitempty"`
+	Stop                []string            `json:"stop,omitempty"`
+	ResponseFormat      *chatResponseFormat `json:"response_format,omitempty"`
+}
+
+type chatMessage struct {
+	Content string `json:"content"`
+	Role    string `json:"role"`
+}
+
+type chatResponseFormat struct {
+	JSONSchema *chatJSONSchema `json:"json_schema,omitempty"`
+	Type       string          `json:"type"`
+}
+
+type chatJSONSchema struct {
+	Name   string         `json:"name"`
+	Strict bool           `json:"strict,omitempty"`
+	Schema map[string]any `json:"schema,omitempty"`
+}
+
+// encodeRequest writes a resolved request as a chat-completion body.
+// Rollout is deliberately not sent: it only tells cache entries apart.
+func encodeRequest(req dspy.LMRequest) ([]byte, error) {
+	if len(req.Messages) == 0 {
+		return nil, fmt.Errorf("request has no messages")
+	}
+	body := chatRequest{
+		Messages:    make([]chatMessage, len(req.Messages)),
+		Model:       req.Model,
+		Temperature: req.Temperature,
+		Stop:        req.Stop,
+	}
+	for i, m := range req.Messages {
+		switch m.Role {
+		case "system", "user", "assistant", "developer":
+			body.Messages[i] = chatMessage{Content: m.Content, Role: m.Role}
+		default:
+			return nil, fmt.Errorf("message %d has role %q; want system, user, assistant or developer", i, m.Role)
+		}
+	}
+	if req.MaxTokens > 0 {
+		if usesMaxCompletionTokens(req.Model) {
+			body.MaxCompletionTokens = req.MaxTokens
+		} else {
+			body.MaxTokens = req.MaxTokens
+		}
+	}
+	if req.N > 1 {
+		body.N = req.N
+	}
+	if rf := req.ResponseFormat; rf != nil {
+		switch rf.Type {
+		case "json_object", "text":
+			body.ResponseFormat = &chatResponseFormat{Type: rf.Type}
+		case "json_schema":
+			name := rf.Name
+			if name == "" {
+				name = "response" // OpenAI requires a name; it does not change the output
+			}
+			body.ResponseFormat = &chatResponseFormat{
+				Type:       rf.Type,
+				JSONSchema: &chatJSONSchema{Name: name, Strict: rf.Strict, Schema: rf.Schema},
+			}
+		case "":
+			// An empty format asks for nothing in particular.
+		default:
+			return nil, fmt.Errorf("response format type %q; want json_object, json_schema or text", rf.Type)
+		}
+	}
+	return json.Marshal(body)
+}
+
+// usesMaxCompletionTokens reports whether OpenAI's reasoning models, which
+// reject max_tokens, are meant. Other OpenAI-compatible servers all accept
+// max_tokens, so that stays the default.
+func usesMaxCompletionTokens(model string) bool {
+	if i := strings.LastIndexByte(model, '/'); i >= 0 {
+		model = model[i+1:]
+	}
+	for _, prefix := range []string{"o1", "o3", "o4", "gpt-5"} {
+		if strings.HasPrefix(model, prefix) {
+			return true
+		}
+	}
+	return false
+}
+
+// chatCompletion is the part of a chat-completion reply the client reads.
+// encoding/json fills it several times faster than openai-go's
+// ChatCompletion, whose decoder keeps metadata on every field.
+type chatCompletion struct {
+	Model   string `json:"model"`
+	Choices []struct {
+		Message struct {
+			Content messageContent `json:"content"`
+		} `json:"message"`
+		FinishReason string `json:"finish_reason"`
+	} `json:"choices"`
+	Usage struct {
+		PromptTokens     tokenCount `json:"prompt_tokens"`
+		CompletionTokens tokenCount `json:"completion_tokens"`
+	} `json:"usage"`
+}
+
+// messageContent is a reply's text: a string, null, or (from some
+// OpenAI-compatible servers) an array of content parts whose text parts are
+// joined.
+type messageContent string
+
+// UnmarshalJSON accepts a string, null or an array of content parts.
+func (m *messageContent) UnmarshalJSON(data []byte) error {
+	switch {
+	case len(data) > 0 && data[0] == '"':
+		var s string
+		if err := json.Unmarshal(data, &s); err != nil {
+			return err
+		}
+		*m = messageContent(s)
+	case string(data) == "null":
+		*m = ""
+	case len(data) > 0 && data[0] == '[':
+		var parts []struct {
+			Type string `json:"type"`
+			Text string `json:"text"`
+		}
+		if err := json.Unmarshal(data, &parts); err != nil {
+			return fmt.Errorf("message content: %w", err)
+		}
+		var b strings.Builder
+		for _, p := range parts {
+			if p.Type == "text" || p.Type == "" {
+				b.WriteString(p.Text)
+			}
+		}
+		*m = messageContent(b.String())
+	default:
+		return fmt.Errorf("message content is %.20s; want a string or an array of content parts", data)
+	}
+	return nil
+}
+
+// tokenCount is a usage count; servers that write it as a float or null are
+// read as well as those that write an integer.
+type tokenCount int
+
+// UnmarshalJSON accepts an integer, a float or null.
+func (t *tokenCount) UnmarshalJSON(data []byte) error {
+	if string(data) == "null" {
+		*t = 0
+		return nil
+	}
+	f, err := strconv.ParseFloat(string(data), 64)
+	if err != nil {
+		return fmt.Errorf("token count %.20s is not a number", data)
+	}
+	*t = tokenCount(f)
+	return nil
+}
+
+// mapResponse turns a completion into an LMResponse with token counts;
+// the caller prices it.
+func mapResponse(cc *chatCompletion, requested string) dspy.LMResponse {
+	resp := dspy.LMResponse{
+		Outputs:       make([]string, len(cc.Choices)),
+		FinishReasons: make([]string, len(cc.Choices)),
+		Model:         cc.Model,
+		Usage: dspy.Usage{
+			PromptTokens:     int(cc.Usage.PromptTokens),
+			CompletionTokens: int(cc.Usage.CompletionTokens),
+			Calls:            1,
+		},
+	}
+	if resp.Model == "" {
+		resp.Model = requested
+	}
+	for i, ch := range cc.Choices {
+		resp.Outputs[i] = string(ch.Message.Content)
+		resp.FinishReasons[i] = ch.FinishReason
+	}
+	return resp
+}
