@@ -13,9 +13,10 @@ var defaultAdapter Adapter = &ChatAdapter{}
 
 // ChatAdapter is DSPy's default prompt format. The system message lists the
 // fields, shows the "[[ ## field ## ]]" structure a reply must follow and the
-// instructions; demos become user/assistant turns; the reply is split on the
-// same markers. Its output is byte-identical to DSPy 3.3's ChatAdapter, so
-// prompts optimized in either implementation carry over to the other.
+// instructions; demos become user/assistant turns, followed by the turns of a
+// History input; the reply is split on the same markers. Its output is
+// byte-identical to DSPy 3.3's ChatAdapter, so prompts optimized in either
+// implementation carry over to the other.
 //
 // The zero value is ready to use and safe for concurrent calls.
 type ChatAdapter struct {
@@ -28,10 +29,12 @@ type ChatAdapter struct {
 }
 
 // Format builds the chat messages: the system message, the demos (those with
-// missing fields first, marked as partial), then the current inputs with a
-// reminder of the output fields and their types.
+// missing fields first, marked as partial), the turns of the History input if
+// the signature has one, then the current inputs with a reminder of the
+// output fields and their types. A History input holding anything but a
+// History is an error.
 func (a *ChatAdapter) Format(sig Signature, demos []Example, inputs Example) ([]Message, error) {
-	return formatMessages(sig, demos, inputs, chatSystemMessage(sig), chatAssistantContent, chatOutputRequirements(sig)), nil
+	return formatMessages(sig, demos, inputs, chatSystemMessage(sig), chatAssistantContent, chatOutputRequirements(sig))
 }
 
 // Parse splits a reply on "[[ ## name ## ]]" lines and reads each output field
@@ -98,9 +101,23 @@ func callAndParse(ctx context.Context, lm LM, req LMRequest, msgs []Message, par
 }
 
 // formatMessages assembles the messages every adapter of the chat family
-// sends: system, demo turns, then the current request.
-func formatMessages(sig Signature, demos []Example, inputs Example, system string, assistant func(Signature, Example, string) string, requirements string) []Message {
-	msgs := make([]Message, 0, 2+2*len(demos))
+// sends: system, demo turns, history turns, then the current request. It
+// follows DSPy's Adapter.format: the system message and the demos use the
+// whole signature, history field included (so a demo without a history value
+// counts as incomplete, as in DSPy), while the history turns and the current
+// request use the signature without it.
+func formatMessages(sig Signature, demos []Example, inputs Example, system string, assistant func(Signature, Example, any) string, requirements string) ([]Message, error) {
+	var turns []Example
+	request := sig
+	if name, ok := sig.historyField(); ok {
+		v, _ := inputs.Get(name)
+		var err error
+		if turns, err = historyTurns(name, v); err != nil {
+			return nil, err
+		}
+		request = sig.Without(name)
+	}
+	msgs := make([]Message, 0, 2+2*len(demos)+2*len(turns))
 	msgs = append(msgs, Message{Role: "system", Content: system})
 	// DSPy shows the demos missing some field first, then the complete ones.
 	for _, d := range demos {
@@ -117,7 +134,14 @@ func formatMessages(sig Signature, demos []Example, inputs Example, system strin
 				Message{Role: "assistant", Content: assistant(sig, d, missingDemoValue)})
 		}
 	}
-	return append(msgs, Message{Role: "user", Content: userMessageContent(sig, inputs, "", requirements)})
+	// DSPy's format_conversation_history passes no placeholder for a turn's
+	// missing outputs, so they render as Python's None.
+	for _, turn := range turns {
+		msgs = append(msgs,
+			Message{Role: "user", Content: userMessageContent(request, turn, "", "")},
+			Message{Role: "assistant", Content: assistant(request, turn, nil)})
+	}
+	return append(msgs, Message{Role: "user", Content: userMessageContent(request, inputs, "", requirements)}), nil
 }
 
 // demoComplete reports whether a demo has every field set and not None; DSPy
@@ -193,7 +217,7 @@ func writeFieldSectionTrimmed(b *strings.Builder, name, value string, last bool)
 
 // chatAssistantContent writes a demo's outputs as the reply the LM should
 // give, ending with the completed marker.
-func chatAssistantContent(sig Signature, values Example, missing string) string {
+func chatAssistantContent(sig Signature, values Example, missing any) string {
 	var b strings.Builder
 	b.Grow(64 + 64*len(sig.outputs))
 	for i, f := range sig.outputs {

@@ -153,6 +153,13 @@ func typeNote(t Type) string {
 		return "must be a single float value"
 	case KindLiteral:
 		return "must exactly match (no extra characters) one of: " + strings.Join(t.Choices, "; ")
+	case KindEnum:
+		// DSPy lists str(member.value), joined like a Literal's choices.
+		values := make([]string, len(t.Members))
+		for i, m := range t.Members {
+			values[i] = m.Value
+		}
+		return "must be one of: " + strings.Join(values, "; ")
 	}
 	var b bytes.Buffer
 	b.WriteString("must adhere to the JSON schema: ")
@@ -161,15 +168,37 @@ func typeNote(t Type) string {
 }
 
 // promptSchema is the JSON schema pydantic generates for a field's type, which
-// DSPy shows in type notes and builds structured-output requests from.
+// DSPy shows in type notes and builds structured-output requests from. As in
+// pydantic, an enum inside another type is a "$ref" into a top-level "$defs".
 func promptSchema(t Type) map[string]any {
+	if t.Kind == KindEnum {
+		return enumSchema(t)
+	}
+	defs := map[string]any{}
+	s := promptSchemaIn(t, defs)
+	if len(defs) == 0 {
+		return s
+	}
+	// s may be an object type's own schema map, which must stay untouched.
+	out := make(map[string]any, len(s)+1)
+	for k, v := range s {
+		out[k] = v
+	}
+	out["$defs"] = defs
+	return out
+}
+
+func promptSchemaIn(t Type, defs map[string]any) map[string]any {
 	switch t.Kind {
 	case KindList:
 		items := map[string]any{}
 		if t.Elem != nil {
-			items = promptSchema(*t.Elem)
+			items = promptSchemaIn(*t.Elem, defs)
 		}
 		return map[string]any{"type": "array", "items": items}
+	case KindEnum:
+		defs[t.String()] = enumSchema(t)
+		return map[string]any{"$ref": "#/$defs/" + t.String()}
 	case KindLiteral:
 		enum := make([]any, len(t.Choices))
 		for i, c := range t.Choices {

@@ -29,10 +29,11 @@ type JSONAdapter struct {
 }
 
 // Format builds the chat messages: the system message describing the JSON
-// reply, the demos (replies as JSON), then the current inputs with the order
-// of fields to answer in.
+// reply, the demos (replies as JSON), the turns of the History input if the
+// signature has one (replies as JSON, a missing output as null), then the
+// current inputs with the order of fields to answer in.
 func (a *JSONAdapter) Format(sig Signature, demos []Example, inputs Example) ([]Message, error) {
-	return formatMessages(sig, demos, inputs, jsonSystemMessage(sig), jsonAssistantContent, jsonOutputRequirements(sig)), nil
+	return formatMessages(sig, demos, inputs, jsonSystemMessage(sig), jsonAssistantContent, jsonOutputRequirements(sig))
 }
 
 // Parse reads the first JSON object in the reply (repairing it if needed),
@@ -94,7 +95,7 @@ func jsonSystemMessage(sig Signature) string {
 
 // jsonAssistantContent writes a demo's outputs as the JSON reply the LM
 // should give.
-func jsonAssistantContent(sig Signature, values Example, missing string) string {
+func jsonAssistantContent(sig Signature, values Example, missing any) string {
 	obj := make(orderedObject, len(sig.outputs))
 	for i, f := range sig.outputs {
 		v, ok := values.values[f.Name]
@@ -257,8 +258,8 @@ func structuredResponseFormat(sig Signature) *ResponseFormat {
 }
 
 // strictSchema is the schema of one output type with DSPy's strict-mode rules
-// applied. Named object types become $defs entries referenced by $ref, as
-// pydantic lays out nested models.
+// applied. Named object types and enums become $defs entries referenced by
+// $ref, as pydantic lays out nested models and Enum classes.
 func strictSchema(t Type, defs map[string]any) map[string]any {
 	switch t.Kind {
 	case KindList:
@@ -286,6 +287,10 @@ func strictSchema(t Type, defs map[string]any) map[string]any {
 		}
 		defs[name] = s
 		return map[string]any{"$ref": "#/$defs/" + name}
+	case KindEnum:
+		// pydantic gives an enum-typed property only a "$ref", with no title.
+		defs[t.String()] = enumSchema(t)
+		return map[string]any{"$ref": "#/$defs/" + t.String()}
 	}
 	return promptSchema(t)
 }

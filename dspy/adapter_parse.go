@@ -13,9 +13,10 @@ import (
 )
 
 // This file reads typed values out of LM replies the way DSPy's parse_value
-// does: text fields as they are, Literal choices tolerant of quoting, and every
-// other type through a lenient JSON reading (repaired, or read as a Python
-// literal) followed by pydantic-style coercion.
+// does: text fields as they are, Enum members by value or name, Literal
+// choices tolerant of quoting, and every other type through a lenient JSON
+// reading (repaired, or read as a Python literal) followed by pydantic-style
+// coercion.
 
 // parseTextValue reads one output field's text into a value of type t.
 func parseTextValue(text string, t Type) (any, error) {
@@ -24,6 +25,8 @@ func parseTextValue(text string, t Type) (any, error) {
 		return text, nil
 	case KindLiteral:
 		return parseLiteralChoice(text, t.Choices)
+	case KindEnum:
+		return findEnumMember(text, t)
 	}
 	return coerceValue(looseDecode(text), t)
 }
@@ -37,6 +40,8 @@ func parseJSONFieldValue(v any, t Type) (any, error) {
 		return pyBuiltinStr(v), nil
 	case KindLiteral:
 		return parseLiteralChoice(v, t.Choices)
+	case KindEnum:
+		return findEnumMember(v, t)
 	}
 	if s, ok := v.(string); ok {
 		return parseTextValue(s, t)
@@ -327,6 +332,8 @@ func coerceValue(v any, t Type) (any, error) {
 			return s, nil
 		}
 		return nil, fmt.Errorf("%s is not one of the allowed values %s", describeValue(v), annotationName(t))
+	case KindEnum:
+		return enumMemberByValue(v, t)
 	case KindList:
 		items, ok := v.([]any)
 		if !ok {

@@ -20,6 +20,19 @@
 // Signatures are immutable values: WithInstructions, Append and Prepend return
 // new ones.
 //
+// Field types follow DSPy's annotations: str, int, float, bool, list[T],
+// Literal['a', 'b'], Enum (EnumOf, or a Go type with an EnumMembers method),
+// pydantic-style objects (ObjectOf, or a Go struct), dict[str, Any], Any, and
+// History. A Literal asks for one exact choice; an Enum lists its members'
+// values and accepts a reply naming a member by value or by name, and its
+// parsed value is the member's value. A History input carries the earlier
+// turns of a conversation, which the adapters show as user/assistant messages
+// before the current input:
+//
+//	chat := dspy.NewPredict(dspy.MustSignature("question, history: History -> answer"))
+//	history := dspy.NewHistory(dspy.NewExample("question", "Capital of France?", "answer", "Paris"))
+//	pred, err := chat.Call(ctx, dspy.NewExample("question", "And of Germany?", "history", history))
+//
 // # Modules
 //
 // Predict makes one LM call through an Adapter (ChatAdapter by default,

@@ -81,19 +81,19 @@ func (p *Predict) Call(ctx context.Context, inputs Example) (Prediction, error) 
 }
 
 // selectInputs keeps the signature's input fields of in, in signature order.
+// A History input may be left out: the first turn of a conversation has
+// none, and DSPy formats an absent history as an empty one.
 func (p *Predict) selectInputs(in Example) (Example, error) {
-	names := p.Signature.InputNames()
-	selected := in.Select(names...)
-	if selected.Len() == len(names) {
-		return selected, nil
-	}
 	var missing []string
-	for _, n := range names {
-		if !in.Has(n) {
-			missing = append(missing, n)
+	for _, f := range p.Signature.inputs {
+		if !in.Has(f.Name) && f.Type.Kind != KindHistory {
+			missing = append(missing, f.Name)
 		}
 	}
-	return Example{}, &InputError{Predictor: "predict " + p.Signature.String(), Missing: missing, Present: in.Keys()}
+	if missing != nil {
+		return Example{}, &InputError{Predictor: "predict " + p.Signature.String(), Missing: missing, Present: in.Keys()}
+	}
+	return in.Select(p.Signature.InputNames()...), nil
 }
 
 // Predictors returns the predictor itself under DSPy's name for a bare

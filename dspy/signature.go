@@ -76,6 +76,9 @@ func NewSignature(inputs, outputs []Field, instructions string) (Signature, erro
 	if len(outputs) == 0 {
 		return Signature{}, fmt.Errorf("signature needs at least one output field")
 	}
+	if err := checkFieldTypes(inputs, outputs); err != nil {
+		return Signature{}, err
+	}
 	for _, f := range inputs {
 		s.inputs = append(s.inputs, f.withDefaults())
 	}
@@ -101,8 +104,9 @@ func MustSignature(spec string, instructions ...string) Signature {
 }
 
 // ParseSignature parses DSPy's string form, "context, question -> answer" or with
-// types, "question -> answer: int, confidence: float". The optional instructions
-// replace DSPy's default text.
+// types, "question -> answer: int, confidence: float"; "history: History" makes
+// an input that carries earlier turns of a conversation (see History). The
+// optional instructions replace DSPy's default text.
 func ParseSignature(spec string, instructions ...string) (Signature, error) {
 	left, right, ok := strings.Cut(spec, "->")
 	if !ok || strings.Contains(right, "->") {
@@ -151,6 +155,32 @@ func parseFieldList(s string) ([]Field, error) {
 		fields = append(fields, NewField(name, typ))
 	}
 	return fields, nil
+}
+
+// checkFieldTypes rejects field types no adapter can format: malformed enums,
+// and History anywhere but as the type of one input field, where DSPy's
+// adapters look for it.
+func checkFieldTypes(inputs, outputs []Field) error {
+	histories := 0
+	for _, f := range inputs {
+		if err := f.Type.check(); err != nil {
+			return fmt.Errorf("signature field %q: %w", f.Name, err)
+		}
+		if f.Type.Kind == KindHistory {
+			if histories++; histories > 1 {
+				return fmt.Errorf("signature field %q: a signature takes at most one History input, since the adapter expands one conversation; merge the turns into one History", f.Name)
+			}
+		}
+	}
+	for _, f := range outputs {
+		if err := f.Type.check(); err != nil {
+			return fmt.Errorf("signature field %q: %w", f.Name, err)
+		}
+		if f.Type.Kind == KindHistory {
+			return fmt.Errorf("signature field %q: History is an input type (the adapter expands it into earlier turns), so it cannot be an output", f.Name)
+		}
+	}
+	return nil
 }
 
 func validFieldName(name string) bool {
@@ -237,6 +267,9 @@ func (s Signature) WithField(name string, f Field) (Signature, error) {
 		for i := range group {
 			if group[i].Name == name {
 				group[i] = f.withDefaults()
+				if err := checkFieldTypes(s.inputs, s.outputs); err != nil {
+					return Signature{}, err
+				}
 				return s, nil
 			}
 		}
@@ -278,6 +311,9 @@ func (s Signature) insert(f Field, input, front bool) (Signature, error) {
 		*side = append([]Field{f}, *side...)
 	} else {
 		*side = append(*side, f)
+	}
+	if err := checkFieldTypes(s.inputs, s.outputs); err != nil {
+		return Signature{}, err
 	}
 	return s, nil
 }

@@ -28,10 +28,32 @@ import (
 // integers → int, floats → float, bool → bool, slices and arrays → list[elem],
 // structs and string-keyed maps → objects described by a JSON schema (a struct
 // keeps its type name, as DSPy shows a pydantic model's class name),
-// interfaces → Any; pointers are followed. An `enum:"a,b"` tag makes a string
-// field (or the elements of a string slice) a Literal. `desc` and `prefix` tags
-// replace DSPy's default description and prefix. Fields without a dspy tag are
-// left out, so the same struct can carry other data.
+// interfaces → Any, dspy.History → History (an input holding earlier turns);
+// pointers are followed. `desc` and `prefix` tags replace DSPy's default
+// description and prefix. Fields without a dspy tag are left out, so the same
+// struct can carry other data.
+//
+// DSPy has two kinds of closed choice, and each has its Go spelling. An
+// `enum:"a,b"` tag makes a string field (or the elements of a string slice) a
+// Literal['a', 'b']. A Go type with an EnumMembers method (the Enum interface)
+// is a Python Enum class: a field of that type, or a slice of it, becomes an
+// Enum named after the Go type, whose members the method lists. The type must
+// be a string type, since a value of it is a member's value string:
+//
+//	type Sentiment string
+//
+//	func (Sentiment) EnumMembers() []dspy.EnumMember {
+//		return []dspy.EnumMember{{Name: "POSITIVE", Value: "positive"}, {Name: "NEGATIVE", Value: "negative"}}
+//	}
+//
+//	type Classify struct {
+//		Text      string    `dspy:"input"`
+//		Sentiment Sentiment `dspy:"output"` // shown as (Sentiment), "must be one of: positive; negative"
+//	}
+//
+// The two differ in prompts and parsing as in DSPy: an Enum's note reads "must
+// be one of" where a Literal's reads "must exactly match (no extra characters)
+// one of", and a reply may name an Enum member by value or by name.
 //
 // The instructions are, in order of preference: the instructions argument, the
 // result of an Instructions() string method on the struct (DSPy's class
@@ -146,6 +168,9 @@ func structField(sf reflect.StructField) (Field, error) {
 
 // applyEnum narrows a str (or list[str]) type to the tag's comma-separated choices.
 func applyEnum(t Type, tag string) (Type, error) {
+	if t.Kind == KindEnum || t.Kind == KindList && t.Elem != nil && t.Elem.Kind == KindEnum {
+		return Type{}, fmt.Errorf("type %s is an Enum already (it has an EnumMembers method); remove the enum tag, which makes a plain string field a Literal", t)
+	}
 	var choices []string
 	for _, c := range strings.Split(tag, ",") {
 		if c = strings.TrimSpace(c); c != "" {
@@ -167,12 +192,20 @@ func applyEnum(t Type, tag string) (Type, error) {
 var (
 	textMarshalerType = reflect.TypeFor[encoding.TextMarshaler]()
 	jsonMarshalerType = reflect.TypeFor[json.Marshaler]()
+	enumInterfaceType = reflect.TypeFor[Enum]()
+	historyGoType     = reflect.TypeFor[History]()
 )
 
 // typeOfGo maps a Go type to the signature type of values of that type.
 func typeOfGo(t reflect.Type) (Type, error) {
 	for t.Kind() == reflect.Pointer {
 		t = t.Elem()
+	}
+	if t == historyGoType {
+		return HistoryType, nil
+	}
+	if implements(t, enumInterfaceType) {
+		return enumOfGo(t)
 	}
 	// encoding/json writes a TextMarshaler (net.IP, a named enum type, ...) as a
 	// string, whatever its Go shape, unless it marshals itself as JSON.

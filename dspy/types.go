@@ -27,6 +27,12 @@ const (
 	KindObject
 	// KindAny is an unconstrained JSON value.
 	KindAny
+	// KindEnum is a Python enum.Enum class: one of Members, shown to the LM by
+	// value and named Name in prompts. Parsed values are the member's Value.
+	KindEnum
+	// KindHistory is dspy.History: an input holding earlier turns of the
+	// conversation, which adapters expand into user/assistant messages.
+	KindHistory
 )
 
 // Type is the type of a signature field.
@@ -38,8 +44,11 @@ type Type struct {
 	Choices []string
 	// Schema is the JSON schema of an object; nil means any object (dict[str, Any]).
 	Schema map[string]any
-	// Name names an object type in prompts (DSPy shows a pydantic model's class name).
+	// Name names an object or enum type in prompts (DSPy shows the class name
+	// of a pydantic model or an Enum).
 	Name string
+	// Members are an enum's members, in declaration order.
+	Members []EnumMember
 }
 
 // Common types.
@@ -48,6 +57,8 @@ var (
 	IntType    = Type{Kind: KindInt}
 	FloatType  = Type{Kind: KindFloat}
 	BoolType   = Type{Kind: KindBool}
+	// HistoryType is dspy.History, for an input field holding a History.
+	HistoryType = Type{Kind: KindHistory}
 )
 
 // ListOf returns the type list[elem].
@@ -64,7 +75,7 @@ func ObjectOf(name string, schema map[string]any) Type {
 }
 
 // String renders the type the way DSPy shows it in prompts: str, int, list[str],
-// Literal['a', 'b'], dict[str, Any], or an object's name.
+// Literal['a', 'b'], dict[str, Any], History, or an object's or enum's name.
 func (t Type) String() string {
 	switch t.Kind {
 	case KindString:
@@ -93,6 +104,13 @@ func (t Type) String() string {
 		return "dict[str, Any]"
 	case KindAny:
 		return "Any"
+	case KindEnum:
+		if t.Name != "" {
+			return t.Name
+		}
+		return "Enum"
+	case KindHistory:
+		return "History"
 	}
 	return fmt.Sprintf("Kind(%d)", int(t.Kind))
 }
@@ -125,15 +143,20 @@ func (t Type) JSONSchema() map[string]any {
 			return t.Schema
 		}
 		return map[string]any{"type": "object", "additionalProperties": true}
+	case KindEnum:
+		return enumSchema(t)
+	case KindHistory:
+		return historySchema()
 	}
 	return map[string]any{}
 }
 
-// MarshalJSON encodes a type as its DSPy spelling, e.g. "list[str]", when that
-// spelling parses back to the same type. Types the spelling would lose are
-// written as objects: a named or schema-described object as {"name", "schema"},
-// a list of such objects as {"list": elem}, and a literal whose choices mix
-// quote characters or hold backslashes as {"literal": [choices]}.
+// MarshalJSON encodes a type as its DSPy spelling, e.g. "list[str]" or
+// "History", when that spelling parses back to the same type. Types the
+// spelling would lose are written as objects: a named or schema-described
+// object as {"name", "schema"}, an enum as {"enum": name, "members": [{"name",
+// "value"}]}, a list of such types as {"list": elem}, and a literal whose
+// choices mix quote characters or hold backslashes as {"literal": [choices]}.
 func (t Type) MarshalJSON() ([]byte, error) {
 	if t.spellable() {
 		return json.Marshal(t.String())
@@ -143,6 +166,8 @@ func (t Type) MarshalJSON() ([]byte, error) {
 		return json.Marshal(map[string]any{"list": t.Elem})
 	case KindLiteral:
 		return json.Marshal(map[string]any{"literal": t.Choices})
+	case KindEnum:
+		return json.Marshal(map[string]any{"enum": t.Name, "members": t.Members})
 	}
 	return json.Marshal(map[string]any{"name": t.Name, "schema": t.Schema})
 }
@@ -152,6 +177,8 @@ func (t Type) spellable() bool {
 	switch t.Kind {
 	case KindObject:
 		return t.Schema == nil && t.Name == ""
+	case KindEnum:
+		return false
 	case KindList:
 		return t.Elem == nil || t.Elem.spellable()
 	case KindLiteral:
@@ -165,7 +192,8 @@ func (t Type) spellable() bool {
 }
 
 // UnmarshalJSON decodes what MarshalJSON writes: a type spelled as a string
-// ("int", "list[str]", "Literal['a', 'b']") or one of its object forms.
+// ("int", "list[str]", "Literal['a', 'b']", "History") or one of its object
+// forms. A malformed enum (no members, repeated names or values) is an error.
 func (t *Type) UnmarshalJSON(b []byte) error {
 	var s string
 	if err := json.Unmarshal(b, &s); err == nil {
@@ -181,15 +209,23 @@ func (t *Type) UnmarshalJSON(b []byte) error {
 		Schema  map[string]any `json:"schema"`
 		List    *Type          `json:"list"`
 		Literal []string       `json:"literal"`
+		Enum    *string        `json:"enum"`
+		Members []EnumMember   `json:"members"`
 	}
 	if err := json.Unmarshal(b, &obj); err != nil {
-		return fmt.Errorf("type must be a string like \"list[str]\" or an object {\"name\", \"schema\"}, {\"list\"} or {\"literal\"}: %w", err)
+		return fmt.Errorf("type must be a string like \"list[str]\" or an object {\"name\", \"schema\"}, {\"enum\", \"members\"}, {\"list\"} or {\"literal\"}: %w", err)
 	}
 	switch {
 	case obj.List != nil:
 		*t = ListOf(*obj.List)
 	case obj.Literal != nil:
 		*t = LiteralOf(obj.Literal...)
+	case obj.Enum != nil:
+		enum := EnumOf(*obj.Enum, obj.Members...)
+		if err := enum.check(); err != nil {
+			return fmt.Errorf("enum type {\"enum\": %q, \"members\": [...]}: %w", *obj.Enum, err)
+		}
+		*t = enum
 	default:
 		*t = ObjectOf(obj.Name, obj.Schema)
 	}
@@ -198,8 +234,10 @@ func (t *Type) UnmarshalJSON(b []byte) error {
 
 // ParseType parses a type annotation as written in a signature string:
 // str, int, float, bool, list[T], Literal['a', 'b'] (or Literal["a", "b"]),
-// dict, dict[str, Any], Any. Names are case-insensitive where Python allows
-// no ambiguity (List[str] equals list[str]).
+// dict, dict[str, Any], Any, History (or dspy.History). Names are
+// case-insensitive where Python allows no ambiguity (List[str] equals
+// list[str]). An Enum has no string spelling, since its members live in its
+// class: build it with EnumOf or derive it from a Go type with SignatureOf.
 func ParseType(s string) (Type, error) {
 	s = strings.TrimSpace(s)
 	lower := strings.ToLower(s)
@@ -218,10 +256,12 @@ func ParseType(s string) (Type, error) {
 		return Type{Kind: KindObject}, nil
 	case "any":
 		return Type{Kind: KindAny}, nil
+	case "history", "dspy.history":
+		return HistoryType, nil
 	}
 	open := strings.IndexByte(s, '[')
 	if open <= 0 || !strings.HasSuffix(s, "]") {
-		return Type{}, fmt.Errorf("unknown type %q: use str, int, float, bool, list[T], Literal['a', 'b'] or dict", s)
+		return Type{}, fmt.Errorf("unknown type %q: use str, int, float, bool, list[T], Literal['a', 'b'], dict or History", s)
 	}
 	head, inner := strings.ToLower(strings.TrimSpace(s[:open])), s[open+1:len(s)-1]
 	switch head {
@@ -239,8 +279,30 @@ func ParseType(s string) (Type, error) {
 		return LiteralOf(choices...), nil
 	case "dict":
 		return Type{Kind: KindObject}, nil
+	case "history", "dspy.history":
+		return Type{}, fmt.Errorf("type %q: History takes no parameters; its turns are keyed by the signature's own fields, so write \"history: History\"", s)
 	}
-	return Type{}, fmt.Errorf("unknown type %q: use str, int, float, bool, list[T], Literal['a', 'b'] or dict", s)
+	return Type{}, fmt.Errorf("unknown type %q: use str, int, float, bool, list[T], Literal['a', 'b'], dict or History", s)
+}
+
+// check reports what makes a type unusable in a signature: an enum without
+// members or with repeated member names or values (Python would turn a
+// repeated value into an alias, hiding the member), or a History that is not
+// a field's whole type.
+func (t Type) check() error {
+	switch t.Kind {
+	case KindEnum:
+		return checkEnum(t)
+	case KindList:
+		if t.Elem == nil {
+			return nil
+		}
+		if t.Elem.Kind == KindHistory {
+			return fmt.Errorf("%s: History must be a field's whole type, not a list element; one History holds every earlier turn", t)
+		}
+		return t.Elem.check()
+	}
+	return nil
 }
 
 // splitLiteralChoices splits 'a', "b", c into its unquoted values.

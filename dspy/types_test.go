@@ -103,6 +103,9 @@ func TestTypeJSONRoundTripsEveryShape(t *testing.T) {
 		{"named object without schema", dspy.ObjectOf("Detail", nil), `{"name":"Detail","schema":null}`},
 		{"list of schema objects", dspy.ListOf(detail), `{"list":{"name":"Detail","schema":{"properties":{"city":{"type":"string"}},"type":"object"}}}`},
 		{"literal mixing quotes", dspy.LiteralOf(`it's "x"`, `a\b`), `{"literal":["it's \"x\"","a\\b"]}`},
+		{"enum", sentimentEnum, `{"enum": "Sentiment", "members": [
+			{"name": "POSITIVE", "value": "positive"}, {"name": "NEGATIVE", "value": "negative"}, {"name": "NEUTRAL", "value": "neutral"}]}`},
+		{"list of enums", dspy.ListOf(dspy.EnumOf("Yes", dspy.EnumMember{Name: "Y", Value: "y"})), `{"list": {"enum": "Yes", "members": [{"name": "Y", "value": "y"}]}}`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
