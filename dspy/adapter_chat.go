@@ -336,6 +336,9 @@ func parseChatReply(sig Signature, reply string) (Example, error) {
 		f := outputs[cur.field]
 		text := cur.text(reply)
 		v, err := parseTextValue(text, f.Type)
+		if err == nil {
+			err = checkConstraints(f, v)
+		}
 		if err != nil {
 			return &ParseError{Adapter: "ChatAdapter", Field: f.Name, Raw: reply,
 				Err: fmt.Errorf("cannot read field %q from %s: %w", f.Name, PyRepr(truncateForError(text)), err)}

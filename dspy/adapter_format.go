@@ -85,7 +85,21 @@ func writeFieldDescriptions(b *strings.Builder, fields []Field) {
 		if !f.HasDefaultDesc() {
 			desc = f.Desc
 		}
-		if i == len(fields)-1 {
+		// DSPy strips the joined list, which trims only the last field's text:
+		// its constraints line if it has one, else its description.
+		last := i == len(fields)-1
+		if len(f.Constraints) > 0 {
+			b.WriteString("): ")
+			b.WriteString(desc)
+			b.WriteString("\nConstraints: ")
+			if c := constraintsText(f.Constraints); last {
+				b.WriteString(pyStripRight(c))
+			} else {
+				b.WriteString(c)
+			}
+			continue
+		}
+		if last {
 			desc = pyStripRight(desc)
 			if desc == "" {
 				b.WriteString("):")

@@ -155,6 +155,9 @@ func parseJSONReply(sig Signature, reply string) (Example, error) {
 			continue
 		}
 		v, err := parseJSONFieldValue(raw, f.Type)
+		if err == nil {
+			err = checkConstraints(f, v)
+		}
 		if err != nil {
 			return Example{}, &ParseError{Adapter: "JSONAdapter", Field: f.Name, Raw: reply,
 				Err: fmt.Errorf("cannot read field %q: %w", f.Name, err)}

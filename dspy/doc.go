@@ -33,6 +33,10 @@
 //	history := dspy.NewHistory(dspy.NewExample("question", "Capital of France?", "answer", "Paris"))
 //	pred, err := chat.Call(ctx, dspy.NewExample("question", "And of Germany?", "history", history))
 //
+// A field may carry constraints, as pydantic Field arguments do in DSPy
+// (Field.WithConstraints, or a `constraints:"ge=0, le=5"` struct tag): the
+// prompt states them, and an output that breaks one fails to parse.
+//
 // # Modules
 //
 // Predict makes one LM call through an Adapter (ChatAdapter by default,

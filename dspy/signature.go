@@ -18,6 +18,8 @@ type Field struct {
 	// Prefix is the label DSPy's older prompt formats used ("Question:"); it is
 	// saved with the program and shown by some adapters.
 	Prefix string `json:"prefix,omitempty"`
+	// Constraints bound the field's values (see Constraint).
+	Constraints []Constraint `json:"constraints,omitempty"`
 }
 
 // NewField returns a field with DSPy's default description and prefix.
@@ -158,9 +160,16 @@ func parseFieldList(s string) ([]Field, error) {
 }
 
 // checkFieldTypes rejects field types no adapter can format: malformed enums,
-// and History anywhere but as the type of one input field, where DSPy's
-// adapters look for it.
+// constraints that do not fit their field's type, and History anywhere but as
+// the type of one input field, where DSPy's adapters look for it.
 func checkFieldTypes(inputs, outputs []Field) error {
+	for _, f := range append(append([]Field(nil), inputs...), outputs...) {
+		for _, c := range f.Constraints {
+			if err := c.checkFits(f.Type); err != nil {
+				return fmt.Errorf("signature field %q: %w", f.Name, err)
+			}
+		}
+	}
 	histories := 0
 	for _, f := range inputs {
 		if err := f.Type.check(); err != nil {

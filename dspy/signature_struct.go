@@ -30,8 +30,9 @@ import (
 // keeps its type name, as DSPy shows a pydantic model's class name),
 // interfaces → Any, dspy.History → History (an input holding earlier turns);
 // pointers are followed. `desc` and `prefix` tags replace DSPy's default
-// description and prefix. Fields without a dspy tag are left out, so the same
-// struct can carry other data.
+// description and prefix. A `constraints:"ge=0, le=5"` tag bounds the field's
+// values as pydantic Field arguments do in DSPy (see Constraint). Fields
+// without a dspy tag are left out, so the same struct can carry other data.
 //
 // DSPy has two kinds of closed choice, and each has its Go spelling. An
 // `enum:"a,b"` tag makes a string field (or the elements of a string slice) a
@@ -162,6 +163,13 @@ func structField(sf reflect.StructField) (Field, error) {
 	}
 	if prefix, ok := sf.Tag.Lookup("prefix"); ok && prefix != "" {
 		f.Prefix = prefix
+	}
+	if tag, ok := sf.Tag.Lookup("constraints"); ok {
+		cs, err := ParseConstraints(tag)
+		if err != nil {
+			return Field{}, err
+		}
+		f.Constraints = cs
 	}
 	return f, nil
 }
