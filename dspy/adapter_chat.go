@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"strings"
 	"unicode"
+
+	"github.com/durable-dspy/durable-dspy/internal/pyfmt"
 )
 
 // defaultAdapter is what predictors use when neither they nor the context name one.
@@ -204,7 +206,7 @@ func userMessageContent(sig Signature, values Example, prefix, requirements stri
 // its trailing whitespace, as DSPy strips the joined message.
 func writeFieldSectionTrimmed(b *strings.Builder, name, value string, last bool) {
 	if last {
-		value = pyStripRight(value)
+		value = pyfmt.StripRight(value)
 		if value == "" {
 			b.WriteString("[[ ## ")
 			b.WriteString(name)
@@ -305,16 +307,16 @@ func (s *chatSection) text(reply string) string {
 	if s.lines > 0 {
 		body = reply[s.bodyStart:s.bodyEnd]
 		if !s.plainBreaks {
-			body = strings.Join(pySplitLines(body), "\n")
+			body = strings.Join(pyfmt.SplitLines(body), "\n")
 		}
 	}
 	switch {
 	case s.head == "":
-		return pyStrip(body)
+		return pyfmt.Strip(body)
 	case s.lines == 0:
 		return s.head
 	}
-	return pyStrip(s.head + "\n" + body)
+	return pyfmt.Strip(s.head + "\n" + body)
 }
 
 // parseChatReply implements ChatAdapter.Parse.
@@ -341,14 +343,14 @@ func parseChatReply(sig Signature, reply string) (Example, error) {
 		}
 		if err != nil {
 			return &ParseError{Adapter: "ChatAdapter", Field: f.Name, Raw: reply,
-				Err: fmt.Errorf("cannot read field %q from %s: %w", f.Name, PyRepr(truncateForError(text)), err)}
+				Err: fmt.Errorf("cannot read field %q from %s: %w", f.Name, pyfmt.ShortRepr(text), err)}
 		}
 		values[cur.field] = v
 		return nil
 	}
 	prevEnd := -1
 	for start := 0; start < len(reply); {
-		end, next := nextLineBreak(reply, start)
+		end, next := pyfmt.NextLineBreak(reply, start)
 		line := reply[start:end]
 		if name, rest, ok := matchFieldHeader(line); ok {
 			if err := finish(); err != nil {
@@ -396,7 +398,7 @@ func missingFieldsError(adapter string, sig Signature, seen []bool, first, reply
 		}
 	}
 	err := fmt.Errorf("expected output fields %q, found %q", sig.OutputNames(), found)
-	if pyStrip(reply) == "" {
+	if pyfmt.Strip(reply) == "" {
 		err = fmt.Errorf("the LM returned an empty reply; expected output fields %q", sig.OutputNames())
 	}
 	return &ParseError{Adapter: adapter, Field: first, Raw: reply, Err: err}
@@ -416,7 +418,7 @@ func fieldIndex(fields []Field, name string) int {
 // name and the trimmed rest of the line.
 func matchFieldHeader(line string) (name, rest string, ok bool) {
 	const open, close = "[[ ## ", " ## ]]"
-	s := strings.TrimLeftFunc(line, isPySpace)
+	s := strings.TrimLeftFunc(line, pyfmt.IsSpace)
 	if !strings.HasPrefix(s, open) {
 		return "", "", false
 	}
@@ -431,7 +433,7 @@ func matchFieldHeader(line string) (name, rest string, ok bool) {
 	if n == 0 || !strings.HasPrefix(s[n:], close) {
 		return "", "", false
 	}
-	return s[:n], pyStrip(s[n+len(close):]), true
+	return s[:n], pyfmt.Strip(s[n+len(close):]), true
 }
 
 // isWordRune matches Python's \w for str patterns: letters, digits, underscore.

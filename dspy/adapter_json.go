@@ -3,12 +3,15 @@ package dspy
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"sort"
 	"strings"
 	"unicode"
+
+	"github.com/durable-dspy/durable-dspy/internal/coerce"
+	"github.com/durable-dspy/durable-dspy/internal/loosejson"
+	"github.com/durable-dspy/durable-dspy/internal/pyfmt"
 )
 
 // JSONAdapter asks the LM for a JSON object holding the output fields, as
@@ -83,9 +86,9 @@ func jsonSystemMessage(sig Signature) string {
 	b.WriteString("\n\nInputs will have the following structure:\n\n")
 	writePlaceholderSections(&b, sig.inputs, false)
 	b.WriteString("\n\nOutputs will be a JSON object with the following fields.\n\n")
-	placeholders := make(orderedObject, len(sig.outputs))
+	placeholders := make(pyfmt.Object, len(sig.outputs))
 	for i, f := range sig.outputs {
-		placeholders[i] = orderedEntry{Key: f.Name, Value: fieldPlaceholder(f, true)}
+		placeholders[i] = pyfmt.Entry{Key: f.Name, Value: fieldPlaceholder(f, true)}
 	}
 	b.WriteString(indentedJSON(placeholders))
 	b.WriteByte('\n')
@@ -96,13 +99,13 @@ func jsonSystemMessage(sig Signature) string {
 // jsonAssistantContent writes a demo's outputs as the JSON reply the LM
 // should give.
 func jsonAssistantContent(sig Signature, values Example, missing any) string {
-	obj := make(orderedObject, len(sig.outputs))
+	obj := make(pyfmt.Object, len(sig.outputs))
 	for i, f := range sig.outputs {
 		v, ok := values.values[f.Name]
 		if !ok {
 			v = missing
 		}
-		obj[i] = orderedEntry{Key: f.Name, Value: v}
+		obj[i] = pyfmt.Entry{Key: f.Name, Value: v}
 	}
 	return indentedJSON(obj)
 }
@@ -111,7 +114,7 @@ func jsonAssistantContent(sig Signature, values Example, missing any) string {
 // ensure_ascii at its default there.
 func indentedJSON(v any) string {
 	var b bytes.Buffer
-	writePyJSON(&b, v, pyJSONStyle{indent: 2, ensureASCII: true})
+	pyfmt.WriteJSON(&b, v, pyfmt.JSONStyle{Indent: 2, EnsureASCII: true})
 	return b.String()
 }
 
@@ -135,10 +138,10 @@ func jsonOutputRequirements(sig Signature) string {
 // parseJSONReply implements JSONAdapter.Parse.
 func parseJSONReply(sig Signature, reply string) (Example, error) {
 	text := reply
-	if obj, ok := extractFirstObject(reply); ok {
+	if obj, ok := loosejson.FirstObject(reply); ok {
 		text = obj
 	}
-	fields, ok := decodeJSONObject(text)
+	fields, ok := loosejson.DecodeObject(text)
 	if !ok {
 		return Example{}, &ParseError{Adapter: "JSONAdapter", Raw: reply,
 			Err: errors.New("the LM reply holds no JSON object")}
@@ -199,7 +202,7 @@ func typeFitsStrictSchema(t Type) bool {
 // schemaFitsStrict walks the subschemas a value can take and rejects any that
 // leaves an object's keys (or a value's type) open.
 func schemaFitsStrict(schema map[string]any, depth int) bool {
-	if depth > maxSchemaDepth || len(schema) == 0 {
+	if depth > coerce.MaxSchemaDepth || len(schema) == 0 {
 		return false
 	}
 	if _, isRef := schema["$ref"]; !isRef && schema["type"] == "object" {
@@ -237,14 +240,14 @@ func schemaFitsStrict(schema map[string]any, depth int) bool {
 // the signature's order, every property required, no extra properties.
 func structuredResponseFormat(sig Signature) *ResponseFormat {
 	defs := map[string]any{}
-	props := make(orderedObject, len(sig.outputs))
+	props := make(pyfmt.Object, len(sig.outputs))
 	required := make([]any, len(sig.outputs))
 	for i, f := range sig.outputs {
 		s := strictSchema(f.Type, defs)
 		if _, isRef := s["$ref"]; !isRef {
 			s["title"] = pyFieldTitle(f.Name)
 		}
-		props[i] = orderedEntry{Key: f.Name, Value: s}
+		props[i] = pyfmt.Entry{Key: f.Name, Value: s}
 		required[i] = f.Name
 	}
 	schema := map[string]any{
@@ -378,30 +381,4 @@ func pyFieldTitle(name string) string {
 		prevCased = cased
 	}
 	return strings.TrimSpace(b.String())
-}
-
-// MarshalJSON writes the object with its keys in order, so a schema's
-// properties reach the provider in signature order (providers generate keys
-// in schema order, which matters for fields like reasoning before answer).
-func (o orderedObject) MarshalJSON() ([]byte, error) {
-	var b bytes.Buffer
-	b.WriteByte('{')
-	for i, e := range o {
-		if i > 0 {
-			b.WriteByte(',')
-		}
-		key, err := json.Marshal(e.Key)
-		if err != nil {
-			return nil, err
-		}
-		b.Write(key)
-		b.WriteByte(':')
-		val, err := marshalNoEscape(e.Value)
-		if err != nil {
-			return nil, fmt.Errorf("key %q: %w", e.Key, err)
-		}
-		b.Write(val)
-	}
-	b.WriteByte('}')
-	return b.Bytes(), nil
 }

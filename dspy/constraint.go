@@ -6,6 +6,9 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/durable-dspy/durable-dspy/internal/coerce"
+	"github.com/durable-dspy/durable-dspy/internal/pyfmt"
 )
 
 // ConstraintKind names a bound on a field's values, spelled as the pydantic
@@ -158,7 +161,7 @@ func (c Constraint) holds(v any) error {
 		}
 		return nil
 	}
-	x, ok := jsonFloat(v)
+	x, ok := coerce.Float64(v)
 	if !ok {
 		return nil
 	}
@@ -179,7 +182,7 @@ func (c Constraint) holds(v any) error {
 		broken = math.Abs(q-math.Round(q)) > 1e-9*math.Max(1, math.Abs(q))
 	}
 	if broken {
-		return fmt.Errorf("%s breaks the constraint %s=%s (%s)", PyRepr(v), c.Kind, c.Value, c)
+		return fmt.Errorf("%s breaks the constraint %s=%s (%s)", pyfmt.Repr(v), c.Kind, c.Value, c)
 	}
 	return nil
 }

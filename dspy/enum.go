@@ -4,6 +4,9 @@ import (
 	"fmt"
 	"reflect"
 	"strings"
+
+	"github.com/durable-dspy/durable-dspy/internal/coerce"
+	"github.com/durable-dspy/durable-dspy/internal/pyfmt"
 )
 
 // This file holds DSPy's Enum field type: a Python enum.Enum class, which
@@ -106,7 +109,7 @@ func findEnumMember(v any, t Type) (string, error) {
 		names[i] = m.Name
 	}
 	return "", fmt.Errorf("%s is not a value or member name of the enum %s: the values are %s (member names %s)",
-		PyRepr(pyBuiltinStr(v)), t, enumValues(t), strings.Join(names, ", "))
+		pyfmt.Repr(pyfmt.BuiltinStr(v)), t, enumValues(t), strings.Join(names, ", "))
 }
 
 // enumMemberByValue reads an enum nested in another type (list[Sentiment]),
@@ -119,14 +122,14 @@ func enumMemberByValue(v any, t Type) (string, error) {
 			}
 		}
 	}
-	return "", fmt.Errorf("%s is not a value of the enum %s: the values are %s", describeValue(v), t, enumValues(t))
+	return "", fmt.Errorf("%s is not a value of the enum %s: the values are %s", coerce.Describe(v), t, enumValues(t))
 }
 
 // enumValues lists an enum's values, quoted, for error messages.
 func enumValues(t Type) string {
 	values := make([]string, len(t.Members))
 	for i, m := range t.Members {
-		values[i] = PyRepr(m.Value)
+		values[i] = pyfmt.Repr(m.Value)
 	}
 	return strings.Join(values, ", ")
 }

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"sort"
 	"strconv"
+
+	"github.com/durable-dspy/durable-dspy/internal/pyfmt"
 )
 
 // Example is a record of named values that keeps its fields in insertion order,
@@ -328,5 +330,5 @@ func ValueString(v any) string {
 			return s.String()
 		}
 	}
-	return pyStr(v)
+	return pyfmt.Str(v)
 }

@@ -8,6 +8,8 @@ import (
 	"reflect"
 	"runtime"
 	"strings"
+
+	"github.com/durable-dspy/durable-dspy/internal/pyfmt"
 )
 
 // Refine is BestOfN with feedback: after an attempt falls short of Threshold,
@@ -169,8 +171,8 @@ func (r *Refine) advise(ctx context.Context, inputs Example, pred Prediction, st
 		"program_trajectory", refineJSON(trajectory),
 		"program_outputs", refineJSON(pred.Example),
 		"reward_code", rewardCode,
-		"target_threshold", pyFloatStr(r.Threshold),
-		"reward_value", pyFloatStr(reward),
+		"target_threshold", pyfmt.Float(r.Threshold),
+		"reward_value", pyfmt.Float(reward),
 		"module_names", refineJSON(names),
 	)
 	p := NewPredict(OfferFeedbackSignature())

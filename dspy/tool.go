@@ -13,6 +13,8 @@ import (
 	"unicode"
 
 	"github.com/google/jsonschema-go/jsonschema"
+
+	"github.com/durable-dspy/durable-dspy/internal/pyfmt"
 )
 
 // Tool is a function an agent such as ReAct may call. The LM sees its name,
@@ -222,7 +224,7 @@ func (t *Tool) argsRepr() string {
 		if i > 0 {
 			b.WriteString(", ")
 		}
-		b.WriteString(PyRepr(n))
+		b.WriteString(pyfmt.Repr(n))
 		b.WriteString(": ")
 		raw, err := json.Marshal(t.schema.Properties[n])
 		if err != nil {
@@ -310,7 +312,7 @@ func writePyLiteral(dec *json.Decoder, b *strings.Builder) error {
 				if !ok {
 					return errors.New("object key is not a string")
 				}
-				b.WriteString(PyRepr(key) + ": ")
+				b.WriteString(pyfmt.Repr(key) + ": ")
 			}
 			if err := writePyLiteral(dec, b); err != nil {
 				return err
@@ -321,12 +323,12 @@ func writePyLiteral(dec *json.Decoder, b *strings.Builder) error {
 		}
 		b.WriteString(closer)
 	case string:
-		b.WriteString(PyRepr(x))
+		b.WriteString(pyfmt.Repr(x))
 	case json.Number:
 		if _, err := strconv.ParseInt(string(x), 10, 64); err == nil {
 			b.WriteString(string(x))
 		} else if f, err := x.Float64(); err == nil {
-			b.WriteString(pyFloatStr(f))
+			b.WriteString(pyfmt.Float(f))
 		} else {
 			b.WriteString(string(x))
 		}

@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+
+	"github.com/durable-dspy/durable-dspy/internal/pyfmt"
 )
 
 // Kind is the shape of a field's value.
@@ -94,7 +96,7 @@ func (t Type) String() string {
 	case KindLiteral:
 		quoted := make([]string, len(t.Choices))
 		for i, c := range t.Choices {
-			quoted[i] = PyRepr(c)
+			quoted[i] = pyfmt.Repr(c)
 		}
 		return "Literal[" + strings.Join(quoted, ", ") + "]"
 	case KindObject:

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/durable-dspy/durable-dspy/dspy"
+	"github.com/durable-dspy/durable-dspy/internal/pyfmt"
 )
 
 // miproTips are GroundedProposer's prompting tips, in DSPy's order (the
@@ -286,7 +287,7 @@ func programCode(task Task) string {
 func fieldLine(f dspy.Field, kind string) string {
 	desc := ""
 	if !f.HasDefaultDesc() {
-		desc = "desc=" + dspy.PyRepr(f.Desc)
+		desc = "desc=" + pyfmt.Repr(f.Desc)
 	}
 	return fmt.Sprintf("    %s: %s = dspy.%s(%s)\n", f.Name, f.Type.String(), kind, desc)
 }

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/durable-dspy/durable-dspy/dspy"
+	"github.com/durable-dspy/durable-dspy/internal/pyfmt"
 )
 
 // The dataset-summary signatures. Their text is DSPy's (typos included), so a
@@ -150,14 +151,14 @@ func reprExamples(examples []dspy.Example) string {
 				continue
 			}
 			v, _ := ex.Get(k)
-			fields = append(fields, dspy.PyRepr(k)+": "+dspy.PyRepr(v))
+			fields = append(fields, pyfmt.Repr(k)+": "+pyfmt.Repr(v))
 		}
 		keys := ex.InputKeys()
 		inputs := "set()"
 		if len(keys) > 0 {
 			sorted := make([]string, len(keys))
 			for j, k := range keys {
-				sorted[j] = dspy.PyRepr(k)
+				sorted[j] = pyfmt.Repr(k)
 			}
 			sort.Strings(sorted)
 			inputs = "{" + strings.Join(sorted, ", ") + "}"
