@@ -9,23 +9,13 @@ import "strings"
 func FirstObject(text string) (string, bool) {
 	var open []int
 	bestStart, bestEnd := -1, -1
-	inString, escaped := false, false
+	var q quotes
 	for i := 0; i < len(text); i++ {
 		c := text[i]
-		if inString {
-			switch {
-			case escaped:
-				escaped = false
-			case c == '\\':
-				escaped = true
-			case c == '"':
-				inString = false
-			}
+		if q.inString(c) {
 			continue
 		}
 		switch c {
-		case '"':
-			inString = true
 		case '{':
 			open = append(open, i)
 		case '}':
@@ -64,23 +54,14 @@ const maxObjectStarts = 16
 // balancedEnd returns the index just past the bracket that closes the one at
 // start, ignoring brackets inside double-quoted strings.
 func balancedEnd(text string, start int) (int, bool) {
-	depth, inString, escaped := 0, false, false
+	depth := 0
+	var q quotes
 	for i := start; i < len(text); i++ {
 		c := text[i]
-		if inString {
-			switch {
-			case escaped:
-				escaped = false
-			case c == '\\':
-				escaped = true
-			case c == '"':
-				inString = false
-			}
+		if q.inString(c) {
 			continue
 		}
 		switch c {
-		case '"':
-			inString = true
 		case '{', '[':
 			depth++
 		case '}', ']':
@@ -91,4 +72,28 @@ func balancedEnd(text string, start int) (int, bool) {
 		}
 	}
 	return 0, false
+}
+
+// quotes follows double-quoted strings through JSON text, byte by byte, so
+// brackets inside strings can be skipped.
+type quotes struct {
+	open, escaped bool
+}
+
+// inString reports whether c, the next byte, belongs to a string, its quotes
+// included.
+func (q *quotes) inString(c byte) bool {
+	if !q.open {
+		q.open = c == '"'
+		return q.open
+	}
+	switch {
+	case q.escaped:
+		q.escaped = false
+	case c == '\\':
+		q.escaped = true
+	case c == '"':
+		q.open = false
+	}
+	return true
 }

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
-	"sort"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -64,16 +63,7 @@ func writeJSONAt(b *bytes.Buffer, v any, style JSONStyle, depth int) {
 		}
 		writeJSONClose(b, style, depth, ']')
 	case map[string]any:
-		keys := make([]string, 0, len(x))
-		for k := range x {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		obj := make(Object, len(keys))
-		for i, k := range keys {
-			obj[i] = Entry{Key: k, Value: x[k]}
-		}
-		writeJSONAt(b, obj, style, depth)
+		writeJSONAt(b, sortedObject(x), style, depth)
 	case Object:
 		if len(x) == 0 {
 			b.WriteString("{}")

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"sort"
 )
 
 // Object is a JSON object (a Python dict) whose keys keep a chosen order, for
@@ -14,6 +15,21 @@ type Object []Entry
 type Entry struct {
 	Key   string
 	Value any
+}
+
+// sortedObject lists a map's entries by sorted key: Go maps have no order of
+// their own, and a sorted one prints the same every time.
+func sortedObject(m map[string]any) Object {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	obj := make(Object, len(keys))
+	for i, k := range keys {
+		obj[i] = Entry{Key: k, Value: m[k]}
+	}
+	return obj
 }
 
 // MarshalJSON writes the object with its keys in order, so a schema's

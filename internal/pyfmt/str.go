@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"sort"
 	"strconv"
 	"strings"
 	"unicode"
@@ -96,21 +95,7 @@ func writeRepr(b *strings.Builder, v any) {
 		}
 		b.WriteByte(']')
 	case map[string]any:
-		keys := make([]string, 0, len(x))
-		for k := range x {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		b.WriteByte('{')
-		for i, k := range keys {
-			if i > 0 {
-				b.WriteString(", ")
-			}
-			writeStringRepr(b, k)
-			b.WriteString(": ")
-			writeRepr(b, x[k])
-		}
-		b.WriteByte('}')
+		writeRepr(b, sortedObject(x))
 	case Object:
 		b.WriteByte('{')
 		for i, e := range x {
