@@ -251,23 +251,12 @@ func (a *Activities) RunBatch(ctx context.Context, in RunBatchInput) (RunBatchOu
 func (a *Activities) Prompt(ctx context.Context, in PromptInput) (PromptOutput, error) {
 	stop := keepAlive(ctx)
 	defer stop()
-	var usage dspy.Usage
-	lm := &usageLM{LM: a.cfg.PromptLM, usage: &usage}
-	engine, err := optimize.NewLocalEngine(optimize.LocalOptions{
-		Program: func() (dspy.Module, error) { return nil, errors.New("prompt activities run no program") },
-		Metric: func(context.Context, dspy.Example, dspy.Prediction, *dspy.Trace) (evaluateScore, error) {
-			return evaluateScore{}, nil
-		},
-		PromptLM: lm,
-	})
-	if err != nil {
-		return PromptOutput{}, err
-	}
-	outs, err := engine.Prompt(ctx, in.Call)
+	rec := &optimize.CallRecorder{}
+	outs, err := optimize.Prompt(optimize.WithCallRecorder(ctx, rec), optimize.RecordingLM{LM: a.cfg.PromptLM}, in.Call)
 	if err != nil {
 		return PromptOutput{}, lmActivityError(err)
 	}
-	return PromptOutput{Outputs: outs, Usage: usage, Calls: lm.calls}, nil
+	return PromptOutput{Outputs: outs, Usage: rec.Usage(), Calls: rec.Calls()}, nil
 }
 
 // markInputs restores the input marking that JSON encoding does not carry.

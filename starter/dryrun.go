@@ -52,135 +52,29 @@ type planSizes struct {
 	Valset      int
 }
 
-// callPlan is what a run will do: program runs on the task model and calls
-// of the prompt model, each exact or an upper bound.
-type callPlan struct {
-	Settings    string
-	TaskRuns    int
-	TaskUpper   bool
-	PromptCalls int
-	PromptUpper bool
-	// PromptCompletions is the completions each prompt call asks for (n).
-	PromptCompletions int
-	Notes             []string
-}
+// callPlan is the optimizer's plan of a run, rendered here in task-model
+// calls and cost.
+type callPlan struct{ optimize.Plan }
 
 // TaskCalls is the task-model calls: program runs times calls per run.
 func (p callPlan) taskCalls(sz planSizes) int { return p.TaskRuns * max(sz.CallsPerRun, 1) }
 
-// planCalls plans a run of the optimizer on data of the given sizes. MIPROv2
-// and GEPA use their own planners, which apply the same settings and
-// validation as their Compile; the bootstrap optimizers and COPRO follow
-// their loops' arithmetic.
+// planCalls asks the optimizer for its plan of a run on data of the given
+// sizes; it applies the same settings and validation as its Compile.
 func planCalls(name string, params json.RawMessage, sz planSizes) (callPlan, error) {
 	o, err := optimize.New(name, params)
 	if err != nil {
 		return callPlan{}, err
 	}
-	val := sz.Valset
-	if val == 0 {
-		val = sz.Trainset
-	}
-	p := callPlan{PromptCompletions: 1}
-	switch opt := o.(type) {
-	case *optimize.LabeledFewShot:
-		k := opt.K
-		if k == 0 {
-			k = 16
-		}
-		p.Settings = fmt.Sprintf("%d labeled demos per predictor, no LM calls", min(k, sz.Trainset))
-	case *optimize.BootstrapFewShot:
-		maxBoot, rounds := demoSetting(opt.MaxBootstrappedDemos, 4), max(opt.MaxRounds, 1)
-		p.Settings = fmt.Sprintf("up to %d bootstrapped demos, %d round(s)", maxBoot, rounds)
-		if maxBoot > 0 {
-			p.TaskRuns, p.TaskUpper = sz.Trainset*rounds, true
-			p.Notes = append(p.Notes, "bootstrapping stops once enough demos are found, usually after a few examples")
-		}
-	case *optimize.BootstrapFewShotWithRandomSearch:
-		n := opt.NumCandidatePrograms
-		if n <= 0 {
-			n = 16
-		}
-		maxBoot, rounds := demoSetting(opt.MaxBootstrappedDemos, 4), max(opt.MaxRounds, 1)
-		p.Settings = fmt.Sprintf("%d candidate programs + 3 baselines, up to %d bootstrapped demos, %d round(s); each candidate scored on %d examples", n, maxBoot, rounds, val)
-		// Seeds -3..n-1 are each scored on the valset; seed -1 and the n
-		// shuffled seeds bootstrap first.
-		p.TaskRuns = (n+3)*val + (n+1)*sz.Trainset*rounds
-		p.TaskUpper = true
-		p.Notes = append(p.Notes, "bootstrapping stops once enough demos are found, so real runs make far fewer bootstrap calls")
-		if opt.StopAtScore != nil {
-			p.Notes = append(p.Notes, "stop_at_score may end the search early")
-		}
-	case *optimize.COPRO:
-		breadth, depth := opt.Breadth, opt.Depth
-		if breadth <= 0 {
-			breadth = 10
-		}
-		if depth <= 0 {
-			depth = 3
-		}
-		if breadth <= 1 {
-			return callPlan{}, fmt.Errorf("copro: breadth must be greater than 1")
-		}
-		p.Settings = fmt.Sprintf("breadth %d, depth %d; every candidate scored on the %d training examples", breadth, depth, sz.Trainset)
-		// One proposal call per predictor, then one per predictor after
-		// every round but the last.
-		p.PromptCalls = sz.Predictors * depth
-		p.PromptCompletions = breadth
-		if sz.Predictors == 1 {
-			p.TaskRuns = depth * breadth * sz.Trainset
-		} else {
-			// With several predictors every candidate so far is scored again
-			// each round: breadth, 2·breadth, ... candidates per predictor.
-			p.TaskRuns = sz.Predictors * breadth * depth * (depth + 1) / 2 * sz.Trainset
-		}
-		p.TaskUpper = true
-		p.Notes = append(p.Notes, "COPRO asks for several completions per proposal call; fewer distinct proposals mean fewer evaluations")
-	case *optimize.MIPROv2:
-		mp, err := opt.Plan(optimize.MIPROv2Sizes{Predictors: sz.Predictors, Trainset: sz.Trainset, Valset: sz.Valset})
-		if err != nil {
-			return callPlan{}, err
-		}
-		auto := mp.Auto
-		if auto == "" {
-			auto = "none"
-		}
-		p.Settings = fmt.Sprintf("auto %s: %d trials over %d instruction and %d demo-set candidates; valset %d, trainset %d", auto, mp.NumTrials, mp.NumInstructCandidates, mp.NumFewshotCandidates, mp.Valset, mp.Trainset)
-		if mp.Minibatch {
-			p.Settings += fmt.Sprintf("; minibatches of %d, %d full evaluations", mp.MinibatchSize, mp.FullEvals)
-		}
-		p.TaskRuns = mp.BootstrapRuns + mp.EvalRuns
-		p.TaskUpper, p.PromptCalls, p.PromptUpper = mp.BootstrapRuns > 0, mp.PromptCalls, true
-		p.Notes = append(p.Notes,
-			fmt.Sprintf("of the %d task runs, %d bootstrap demo sets (an upper bound: bootstrapping stops once enough demos are found) and %d evaluate candidates", p.TaskRuns, mp.BootstrapRuns, mp.EvalRuns),
-			fmt.Sprintf("DSPy's own estimate for these settings: %d task calls and %d prompt calls", mp.DSPyTaskCalls, mp.DSPyPromptCalls))
-	case *optimize.GEPA:
-		gp, err := opt.Plan(optimize.GEPASizes{Predictors: sz.Predictors, Trainset: sz.Trainset, Valset: sz.Valset})
-		if err != nil {
-			return callPlan{}, err
-		}
-		p.Settings = fmt.Sprintf("budget %d metric calls, valset %d, minibatches of %d, at most %d reflective iterations", gp.MaxMetricCalls, gp.Valset, gp.MinibatchSize, gp.MaxIterations)
-		// The last iteration may overrun the budget by two minibatches and a
-		// validation run before the loop sees it.
-		p.TaskRuns, p.TaskUpper = gp.MaxMetricCalls+2*gp.MinibatchSize+gp.Valset, true
-		p.PromptCalls, p.PromptUpper = gp.ReflectionCalls, true
-		p.Notes = append(p.Notes, "GEPA stops at the first iteration boundary past its budget; accepted candidates, perfect minibatches and merges use budget without a reflection")
-	default:
+	planner, ok := o.(optimize.Planner)
+	if !ok {
 		return callPlan{}, fmt.Errorf("no dry-run plan for optimizer %s", name)
 	}
-	return p, nil
-}
-
-// demoSetting reads a demo count as the optimizers do: zero is the default,
-// negative none.
-func demoSetting(v, def int) int {
-	switch {
-	case v == 0:
-		return def
-	case v < 0:
-		return 0
+	p, err := planner.Plan(optimize.PlanSizes{Predictors: sz.Predictors, Trainset: sz.Trainset, Valset: sz.Valset})
+	if err != nil {
+		return callPlan{}, err
 	}
-	return v
+	return callPlan{p}, nil
 }
 
 // programShape is what a dry run knows of the program: its predictors and

@@ -58,7 +58,7 @@ func TestCOPROScoresBreadthCandidatesPerRoundOnTheTrainset(t *testing.T) {
 
 func TestMIPROv2FollowsItsOwnPlanner(t *testing.T) {
 	params := json.RawMessage(`{"auto": "light"}`)
-	want, err := optimize.PlanMIPROv2(params, optimize.MIPROv2Sizes{Predictors: 1, Trainset: 40, Valset: 60})
+	want, err := optimize.PlanMIPROv2(params, optimize.PlanSizes{Predictors: 1, Trainset: 40, Valset: 60})
 	require.NoError(t, err)
 	p, err := planCalls("miprov2", params, planSizes{Predictors: 1, CallsPerRun: 1, Trainset: 40, Valset: 60})
 	require.NoError(t, err)
@@ -69,7 +69,7 @@ func TestMIPROv2FollowsItsOwnPlanner(t *testing.T) {
 
 func TestGEPAAddsTheLastIterationsOverrunToItsBudget(t *testing.T) {
 	params := json.RawMessage(`{"max_metric_calls": 300}`)
-	want, err := optimize.PlanGEPA(params, optimize.GEPASizes{Predictors: 1, Trainset: 40, Valset: 60})
+	want, err := optimize.PlanGEPA(params, optimize.PlanSizes{Predictors: 1, Trainset: 40, Valset: 60})
 	require.NoError(t, err)
 	p, err := planCalls("gepa", params, planSizes{Predictors: 1, CallsPerRun: 1, Trainset: 40, Valset: 60})
 	require.NoError(t, err)

@@ -74,6 +74,20 @@ func (b *BootstrapFewShot) Compile(ctx context.Context, engine Engine, task Task
 	return Result{Program: program, Stopped: stopped}, nil
 }
 
+// Plan bounds the bootstrap: every training example tried in every round.
+func (b *BootstrapFewShot) Plan(sizes PlanSizes) (Plan, error) {
+	cfg := b.config()
+	p := Plan{
+		Settings:          fmt.Sprintf("up to %d bootstrapped demos, %d round(s)", cfg.maxBootstrapped, cfg.maxRounds),
+		PromptCompletions: 1,
+	}
+	if cfg.maxBootstrapped > 0 {
+		p.TaskRuns, p.TaskUpper = sizes.Trainset*cfg.maxRounds, true
+		p.Notes = append(p.Notes, "bootstrapping stops once enough demos are found, usually after a few examples")
+	}
+	return p, nil
+}
+
 func (b *BootstrapFewShot) config() bootstrapConfig {
 	return bootstrapConfig{
 		maxBootstrapped: demoCount(b.MaxBootstrappedDemos, 4),

@@ -139,22 +139,11 @@ func (c *COPRO) Compile(ctx context.Context, engine Engine, task Task) (Result, 
 // CompileStats runs the search and also returns the statistics DSPy's COPRO
 // attaches to its program when TrackStats is set (nil otherwise).
 func (c *COPRO) CompileStats(ctx context.Context, engine Engine, task Task) (Result, *COPROStats, error) {
-	breadth := defaultInt(c.Breadth, 10)
-	if breadth <= 1 {
-		return Result{}, nil, errors.New("copro: breadth must be greater than 1")
+	cfg, err := c.config(len(task.Trainset), len(task.Student.Predictors))
+	if err != nil {
+		return Result{}, nil, err
 	}
-	depth := defaultInt(c.Depth, 3)
-	temp := c.InitTemperature
-	if temp == 0 {
-		temp = 1.4
-	}
-	if len(task.Trainset) == 0 {
-		return Result{}, nil, errors.New("copro: empty trainset")
-	}
-	if len(task.Student.Predictors) == 0 {
-		return Result{}, nil, errors.New("copro: the program has no predictors")
-	}
-	run := &coproRun{c: c, engine: engine, task: task, breadth: breadth, depth: depth, temp: temp}
+	run := &coproRun{c: c, engine: engine, task: task, coproConfig: cfg}
 	if len(task.Resume) > 0 {
 		if err := json.Unmarshal(task.Resume, &run.st); err != nil {
 			return Result{}, nil, fmt.Errorf("copro: resume: %w", err)
@@ -175,14 +164,62 @@ func (c *COPRO) CompileStats(ctx context.Context, engine Engine, task Task) (Res
 	return run.result(stopped), run.st.Stats, nil
 }
 
-type coproRun struct {
-	c       *COPRO
-	engine  Engine
-	task    Task
+// coproConfig is COPRO with its defaults resolved.
+type coproConfig struct {
 	breadth int
 	depth   int
 	temp    float64
-	st      coproState
+}
+
+// config resolves the defaults and checks them against the task's sizes.
+func (c *COPRO) config(trainset, predictors int) (coproConfig, error) {
+	cfg := coproConfig{breadth: defaultInt(c.Breadth, 10), depth: defaultInt(c.Depth, 3), temp: c.InitTemperature}
+	if cfg.breadth <= 1 {
+		return cfg, errors.New("copro: breadth must be greater than 1")
+	}
+	if cfg.temp == 0 {
+		cfg.temp = 1.4
+	}
+	if trainset == 0 {
+		return cfg, errors.New("copro: empty trainset")
+	}
+	if predictors == 0 {
+		return cfg, errors.New("copro: the program has no predictors")
+	}
+	return cfg, nil
+}
+
+// Plan bounds the search as if every proposal were distinct and scored.
+func (c *COPRO) Plan(sizes PlanSizes) (Plan, error) {
+	cfg, err := c.config(sizes.Trainset, sizes.Predictors)
+	if err != nil {
+		return Plan{}, err
+	}
+	p := Plan{
+		Settings: fmt.Sprintf("breadth %d, depth %d; every candidate scored on the %d training examples", cfg.breadth, cfg.depth, sizes.Trainset),
+		// One proposal call per predictor, then one per predictor after
+		// every round but the last.
+		PromptCalls:       sizes.Predictors * cfg.depth,
+		PromptCompletions: cfg.breadth,
+		TaskUpper:         true,
+		Notes:             []string{"COPRO asks for several completions per proposal call; fewer distinct proposals mean fewer evaluations"},
+	}
+	if sizes.Predictors == 1 {
+		p.TaskRuns = cfg.depth * cfg.breadth * sizes.Trainset
+	} else {
+		// With several predictors every candidate so far is scored again
+		// each round: breadth, 2·breadth, ... candidates per predictor.
+		p.TaskRuns = sizes.Predictors * cfg.breadth * cfg.depth * (cfg.depth + 1) / 2 * sizes.Trainset
+	}
+	return p, nil
+}
+
+type coproRun struct {
+	coproConfig
+	c      *COPRO
+	engine Engine
+	task   Task
+	st     coproState
 }
 
 // propose asks for the first candidates of every predictor: Breadth-1 from

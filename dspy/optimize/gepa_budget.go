@@ -74,16 +74,6 @@ func (g *GEPA) budget(components, trainset, valset int) (int, error) {
 	return *g.MaxMetricCalls, nil
 }
 
-// GEPASizes are the sizes a GEPA plan depends on.
-type GEPASizes struct {
-	// Predictors is the number of predictors (components) in the program.
-	Predictors int `json:"predictors"`
-	// Trainset and Valset are the sizes of the data given; Valset 0 means
-	// the trainset doubles as the validation set.
-	Trainset int `json:"trainset"`
-	Valset   int `json:"valset"`
-}
-
 // GEPAPlan is what a GEPA run will spend, computed without running anything
 // (for a dry run).
 type GEPAPlan struct {
@@ -108,18 +98,39 @@ type GEPAPlan struct {
 }
 
 // PlanGEPA builds GEPA from its JSON parameters and plans a run on data of
-// the given sizes.
-func PlanGEPA(params json.RawMessage, sizes GEPASizes) (GEPAPlan, error) {
+// the given sizes in detail.
+func PlanGEPA(params json.RawMessage, sizes PlanSizes) (GEPAPlan, error) {
 	o, err := New("gepa", params)
 	if err != nil {
 		return GEPAPlan{}, err
 	}
-	return o.(*GEPA).Plan(sizes)
+	return o.(*GEPA).PlanDetails(sizes)
 }
 
-// Plan computes what a run on data of the given sizes will at most spend,
-// with the same settings and validation Compile applies.
-func (g *GEPA) Plan(sizes GEPASizes) (GEPAPlan, error) {
+// Plan summarises PlanDetails in program runs and prompt calls.
+func (g *GEPA) Plan(sizes PlanSizes) (Plan, error) {
+	gp, err := g.PlanDetails(sizes)
+	if err != nil {
+		return Plan{}, err
+	}
+	return Plan{
+		Settings: fmt.Sprintf("budget %d metric calls, valset %d, minibatches of %d, at most %d reflective iterations",
+			gp.MaxMetricCalls, gp.Valset, gp.MinibatchSize, gp.MaxIterations),
+		// The last iteration may overrun the budget by two minibatches and a
+		// validation run before the loop sees it.
+		TaskRuns:          gp.MaxMetricCalls + 2*gp.MinibatchSize + gp.Valset,
+		TaskUpper:         true,
+		PromptCalls:       gp.ReflectionCalls,
+		PromptUpper:       true,
+		PromptCompletions: 1,
+		Notes:             []string{"GEPA stops at the first iteration boundary past its budget; accepted candidates, perfect minibatches and merges use budget without a reflection"},
+	}, nil
+}
+
+// PlanDetails computes what a run on data of the given sizes will at most
+// spend, with the same settings and validation Compile applies. Valset 0
+// means the trainset doubles as the validation set, as in Compile.
+func (g *GEPA) PlanDetails(sizes PlanSizes) (GEPAPlan, error) {
 	if sizes.Predictors < 1 {
 		return GEPAPlan{}, errors.New("gepa: the program has no predictors")
 	}
@@ -134,10 +145,7 @@ func (g *GEPA) Plan(sizes GEPASizes) (GEPAPlan, error) {
 	if err != nil {
 		return GEPAPlan{}, err
 	}
-	val := sizes.Valset
-	if val == 0 {
-		val = sizes.Trainset
-	}
+	val := sizes.valOrTrain()
 	p := GEPAPlan{Auto: g.Auto, MaxMetricCalls: budget, Valset: val, MinibatchSize: cfg.minibatch}
 	if rest := budget - val; rest > 0 {
 		p.MaxIterations = (rest + 2*cfg.minibatch - 1) / (2 * cfg.minibatch)

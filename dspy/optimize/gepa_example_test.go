@@ -57,7 +57,7 @@ func ExampleGEPA() {
 	}
 	fmt.Println("improved:", res.Score > res.BaselineScore)
 
-	plan, err := optimize.PlanGEPA(json.RawMessage(`{"auto": "light"}`), optimize.GEPASizes{Predictors: 1, Trainset: 18, Valset: 12})
+	plan, err := optimize.PlanGEPA(json.RawMessage(`{"auto": "light"}`), optimize.PlanSizes{Predictors: 1, Trainset: 18, Valset: 12})
 	if err != nil {
 		panic(err)
 	}

@@ -232,16 +232,16 @@ func TestGEPAParamsAreValidated(t *testing.T) {
 }
 
 func TestPlanGEPA(t *testing.T) {
-	p, err := PlanGEPA(json.RawMessage(`{"auto":"light"}`), GEPASizes{Predictors: 1, Trainset: 20})
+	p, err := PlanGEPA(json.RawMessage(`{"auto":"light"}`), PlanSizes{Predictors: 1, Trainset: 20})
 	require.NoError(t, err)
 	assert.Equal(t, GEPAPlan{Auto: "light", MaxMetricCalls: 460, Valset: 20, MinibatchSize: 3, MaxIterations: 74, ReflectionCalls: 74}, p)
 
-	all, err := PlanGEPA(json.RawMessage(`{"max_metric_calls":100,"component_selector":"all"}`), GEPASizes{Predictors: 2, Trainset: 20, Valset: 10})
+	all, err := PlanGEPA(json.RawMessage(`{"max_metric_calls":100,"component_selector":"all"}`), PlanSizes{Predictors: 2, Trainset: 20, Valset: 10})
 	require.NoError(t, err)
 	assert.Equal(t, 15, all.MaxIterations)
 	assert.Equal(t, 30, all.ReflectionCalls)
 
-	_, err = PlanGEPA(json.RawMessage(`{"auto":"light"}`), GEPASizes{Predictors: 0, Trainset: 20})
+	_, err = PlanGEPA(json.RawMessage(`{"auto":"light"}`), PlanSizes{Predictors: 0, Trainset: 20})
 	assert.Error(t, err)
 }
 

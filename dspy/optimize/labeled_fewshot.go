@@ -2,6 +2,7 @@ package optimize
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/durable-dspy/durable-dspy/dspy"
 	"github.com/durable-dspy/durable-dspy/dspy/optimize/pyrand"
@@ -25,12 +26,24 @@ func (*LabeledFewShot) Name() string { return "labeled_fewshot" }
 
 // Compile sets the demos; it never calls the engine.
 func (l *LabeledFewShot) Compile(_ context.Context, _ Engine, task Task) (Result, error) {
-	k := l.K
-	if k == 0 {
-		k = 16
-	}
 	sample := l.Sample == nil || *l.Sample
-	return Result{Program: labeledFewShot(task.Student, task.Trainset, k, sample)}, nil
+	return Result{Program: labeledFewShot(task.Student, task.Trainset, l.k(), sample)}, nil
+}
+
+// k is K with its default resolved.
+func (l *LabeledFewShot) k() int {
+	if l.K == 0 {
+		return 16
+	}
+	return l.K
+}
+
+// Plan says how many demos each predictor gets; no LM is called.
+func (l *LabeledFewShot) Plan(sizes PlanSizes) (Plan, error) {
+	return Plan{
+		Settings:          fmt.Sprintf("%d labeled demos per predictor, no LM calls", min(l.k(), sizes.Trainset)),
+		PromptCompletions: 1,
+	}, nil
 }
 
 // labeledFewShot is DSPy's LabeledFewShot.compile on a state: reset demos,

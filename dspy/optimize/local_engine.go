@@ -103,7 +103,7 @@ func (e *LocalEngine) Run(ctx context.Context, batch Batch) ([]Outcome, error) {
 	}
 	runCtx := ctx
 	if e.opts.TaskLM != nil {
-		runCtx = dspy.WithLM(runCtx, recordingLM{e.opts.TaskLM})
+		runCtx = dspy.WithLM(runCtx, RecordingLM{e.opts.TaskLM})
 	}
 	if batch.Temperature != nil || batch.Rollout != 0 {
 		runCtx = dspy.WithCallOptions(runCtx, dspy.CallOptions{Temperature: batch.Temperature, Rollout: batch.Rollout})
@@ -129,14 +129,14 @@ func (e *LocalEngine) Run(ctx context.Context, batch Batch) ([]Outcome, error) {
 			}
 			var runErr error
 			exCtx := runCtx
-			var rec *callRecorder
+			var rec *CallRecorder
 			if batch.RecordCalls {
-				rec = &callRecorder{}
-				exCtx = context.WithValue(exCtx, callRecorderKey{}, rec)
+				rec = &CallRecorder{}
+				exCtx = WithCallRecorder(exCtx, rec)
 			}
 			outcomes[i], runErr = e.runOne(exCtx, inst, batch.Examples[i], ids[i], batch.Trace)
 			if rec != nil {
-				outcomes[i].Calls = rec.calls
+				outcomes[i].Calls = rec.Calls()
 			}
 			if e.opts.OnOutcome != nil {
 				e.opts.OnOutcome(i, outcomes[i], runErr)
@@ -237,44 +237,7 @@ func (e *LocalEngine) Prompt(ctx context.Context, call PromptCall) ([]dspy.Examp
 	if e.opts.PromptLM == nil {
 		return nil, fmt.Errorf("prompt %s: no prompt model: set LocalOptions.PromptLM or TaskLM", call.name())
 	}
-	if call.Text != "" {
-		return e.promptText(ctx, call)
-	}
-	p := dspy.NewPredict(call.Signature)
-	p.Demos = call.Demos
-	p.LM = e.opts.PromptLM
-	p.Config.N = call.N
-	if call.Rollout != 0 {
-		ctx = dspy.WithCallOptions(ctx, dspy.CallOptions{Temperature: call.Temperature, Rollout: call.Rollout})
-	}
-	p.Config.Temperature = call.Temperature
-	pred, err := p.Call(ctx, call.Inputs)
-	if err != nil {
-		return nil, fmt.Errorf("prompt %s: %w", call.name(), err)
-	}
-	if len(pred.Completions) > 0 {
-		return pred.Completions, nil
-	}
-	return []dspy.Example{pred.Example}, nil
-}
-
-// promptText sends a plain-text prompt and returns each completion as is.
-func (e *LocalEngine) promptText(ctx context.Context, call PromptCall) ([]dspy.Example, error) {
-	resp, err := e.opts.PromptLM.Call(ctx, dspy.LMRequest{
-		Messages:    []dspy.Message{{Role: "user", Content: call.Text}},
-		Temperature: call.Temperature, N: call.N, Rollout: call.Rollout,
-	})
-	if err != nil {
-		return nil, fmt.Errorf("prompt %s: %w", call.name(), err)
-	}
-	if len(resp.Outputs) == 0 {
-		return nil, fmt.Errorf("prompt %s: the LM returned no completion", call.name())
-	}
-	outs := make([]dspy.Example, len(resp.Outputs))
-	for i, text := range resp.Outputs {
-		outs[i] = dspy.NewExample("text", text)
-	}
-	return outs, nil
+	return Prompt(ctx, e.opts.PromptLM, call)
 }
 
 // Checkpoint reports progress and hands the checkpoint to OnCheckpoint.

@@ -265,16 +265,6 @@ func boolOr(b *bool, def bool) bool {
 	return *b
 }
 
-// MIPROv2Sizes are the sizes a MIPROv2 plan depends on.
-type MIPROv2Sizes struct {
-	// Predictors is the number of predictors in the program.
-	Predictors int `json:"predictors"`
-	// Trainset and Valset are the sizes of the data given; Valset 0 means the
-	// validation set is split off the trainset.
-	Trainset int `json:"trainset"`
-	Valset   int `json:"valset"`
-}
-
 // MIPROv2Plan is what a MIPROv2 run will do and cost, computed without
 // running anything (for a dry run).
 type MIPROv2Plan struct {
@@ -311,18 +301,48 @@ type MIPROv2Plan struct {
 }
 
 // PlanMIPROv2 builds MIPROv2 from its JSON parameters and plans a run on
-// data of the given sizes.
-func PlanMIPROv2(params json.RawMessage, sizes MIPROv2Sizes) (MIPROv2Plan, error) {
+// data of the given sizes in detail.
+func PlanMIPROv2(params json.RawMessage, sizes PlanSizes) (MIPROv2Plan, error) {
 	o, err := New("miprov2", params)
 	if err != nil {
 		return MIPROv2Plan{}, err
 	}
-	return o.(*MIPROv2).Plan(sizes)
+	return o.(*MIPROv2).PlanDetails(sizes)
 }
 
-// Plan computes what a run on data of the given sizes will do and at most
-// cost, with the same settings and validation Compile applies.
-func (m *MIPROv2) Plan(sizes MIPROv2Sizes) (MIPROv2Plan, error) {
+// Plan summarises PlanDetails in program runs and prompt calls.
+func (m *MIPROv2) Plan(sizes PlanSizes) (Plan, error) {
+	mp, err := m.PlanDetails(sizes)
+	if err != nil {
+		return Plan{}, err
+	}
+	auto := mp.Auto
+	if auto == "" {
+		auto = "none"
+	}
+	p := Plan{
+		Settings: fmt.Sprintf("auto %s: %d trials over %d instruction and %d demo-set candidates; valset %d, trainset %d",
+			auto, mp.NumTrials, mp.NumInstructCandidates, mp.NumFewshotCandidates, mp.Valset, mp.Trainset),
+		TaskRuns:          mp.BootstrapRuns + mp.EvalRuns,
+		TaskUpper:         mp.BootstrapRuns > 0,
+		PromptCalls:       mp.PromptCalls,
+		PromptUpper:       true,
+		PromptCompletions: 1,
+	}
+	if mp.Minibatch {
+		p.Settings += fmt.Sprintf("; minibatches of %d, %d full evaluations", mp.MinibatchSize, mp.FullEvals)
+	}
+	p.Notes = []string{
+		fmt.Sprintf("of the %d task runs, %d bootstrap demo sets (an upper bound: bootstrapping stops once enough demos are found) and %d evaluate candidates", p.TaskRuns, mp.BootstrapRuns, mp.EvalRuns),
+		fmt.Sprintf("DSPy's own estimate for these settings: %d task calls and %d prompt calls", mp.DSPyTaskCalls, mp.DSPyPromptCalls),
+	}
+	return p, nil
+}
+
+// PlanDetails computes what a run on data of the given sizes will do and at
+// most cost, with the same settings and validation Compile applies. Valset
+// 0 means the validation set is split off the trainset, as Compile does.
+func (m *MIPROv2) PlanDetails(sizes PlanSizes) (MIPROv2Plan, error) {
 	if sizes.Predictors < 1 {
 		return MIPROv2Plan{}, errors.New("miprov2: the program has no predictors")
 	}

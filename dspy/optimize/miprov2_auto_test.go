@@ -137,7 +137,7 @@ func TestAutoSubsamplesTheValsetWithTheSeededGenerator(t *testing.T) {
 }
 
 func TestPlanCountsCallsLikeTheRun(t *testing.T) {
-	plan, err := PlanMIPROv2(nil, MIPROv2Sizes{Predictors: 1, Trainset: 200})
+	plan, err := PlanMIPROv2(nil, PlanSizes{Predictors: 1, Trainset: 200})
 	require.NoError(t, err)
 	assert.Equal(t, MIPROv2Plan{
 		Auto: "light", NumTrials: 10, NumInstructCandidates: 3, NumFewshotCandidates: 6,
@@ -149,7 +149,7 @@ func TestPlanCountsCallsLikeTheRun(t *testing.T) {
 		DSPyPromptCalls: 10 + 3 + 2, DSPyTaskCalls: 35*10 + 100*3,
 	}, plan)
 
-	_, err = PlanMIPROv2(json.RawMessage(`{"auto": "none", "num_candidates": 4, "num_trials": 8, "minibatch_size": 50}`), MIPROv2Sizes{Predictors: 1, Trainset: 30, Valset: 20})
+	_, err = PlanMIPROv2(json.RawMessage(`{"auto": "none", "num_candidates": 4, "num_trials": 8, "minibatch_size": 50}`), PlanSizes{Predictors: 1, Trainset: 30, Valset: 20})
 	assert.ErrorContains(t, err, "minibatch_size 50 exceeds")
 }
 
@@ -160,7 +160,7 @@ func TestPlanMatchesTheCallsOfARun(t *testing.T) {
 	task := twoPredictorTask(qaExamples(24), qaExamples(20))
 	_, err := opt.Compile(context.Background(), eng, task)
 	require.NoError(t, err)
-	plan, err := opt.Plan(MIPROv2Sizes{Predictors: 2, Trainset: 24, Valset: 20})
+	plan, err := opt.PlanDetails(PlanSizes{Predictors: 2, Trainset: 24, Valset: 20})
 	require.NoError(t, err)
 
 	assert.Equal(t, plan.PromptCalls, len(eng.prompts))

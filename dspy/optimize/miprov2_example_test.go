@@ -56,7 +56,7 @@ func ExampleMIPROv2() {
 
 // A dry run: what MIPROv2's light setting will do on 200 training examples.
 func ExamplePlanMIPROv2() {
-	plan, err := optimize.PlanMIPROv2(json.RawMessage(`{"auto": "light"}`), optimize.MIPROv2Sizes{Predictors: 1, Trainset: 200})
+	plan, err := optimize.PlanMIPROv2(json.RawMessage(`{"auto": "light"}`), optimize.PlanSizes{Predictors: 1, Trainset: 200})
 	if err != nil {
 		panic(err)
 	}

@@ -60,27 +60,61 @@ type randomSearchState struct {
 	Trials    []Trial            `json:"trials"`
 }
 
-// Compile runs the search.
-func (r *BootstrapFewShotWithRandomSearch) Compile(ctx context.Context, engine Engine, task Task) (Result, error) {
+// config resolves the defaults and checks them against the trainset size:
+// the bootstrap settings every candidate starts from, and the number of
+// shuffled candidates.
+func (r *BootstrapFewShotWithRandomSearch) config(trainset int) (bootstrapConfig, int, error) {
 	maxBoot := demoCount(r.MaxBootstrappedDemos, 4)
 	if maxBoot < 1 {
 		// DSPy's randint(1, 0) fails here too; say why instead.
-		return Result{}, errors.New("bootstrap_random_search: max_bootstrapped_demos must be at least 1 to draw candidate sizes")
+		return bootstrapConfig{}, 0, errors.New("bootstrap_random_search: max_bootstrapped_demos must be at least 1 to draw candidate sizes")
 	}
 	numCandidates := defaultInt(r.NumCandidatePrograms, 16)
-	if len(task.Trainset) == 0 {
-		return Result{}, errors.New("bootstrap_random_search: empty trainset")
+	if trainset == 0 {
+		return bootstrapConfig{}, 0, errors.New("bootstrap_random_search: empty trainset")
 	}
-	valset := task.Valset
-	if len(valset) == 0 {
-		valset = task.Trainset
-	}
-	base := bootstrapConfig{
+	return bootstrapConfig{
 		maxBootstrapped: maxBoot,
 		maxLabeled:      demoCount(r.MaxLabeledDemos, 16),
 		maxRounds:       max(r.MaxRounds, 1),
 		maxErrors:       defaultInt(r.MaxErrors, 10),
 		threshold:       r.MetricThreshold,
+	}, numCandidates, nil
+}
+
+// Plan bounds the search: every candidate scored on the validation set, and
+// every bootstrapping candidate trying every training example in every round.
+func (r *BootstrapFewShotWithRandomSearch) Plan(sizes PlanSizes) (Plan, error) {
+	base, n, err := r.config(sizes.Trainset)
+	if err != nil {
+		return Plan{}, err
+	}
+	val := sizes.valOrTrain()
+	p := Plan{
+		Settings: fmt.Sprintf("%d candidate programs + 3 baselines, up to %d bootstrapped demos, %d round(s); each candidate scored on %d examples",
+			n, base.maxBootstrapped, base.maxRounds, val),
+		// Seeds -3..n-1 are each scored on the valset; seed -1 and the n
+		// shuffled seeds bootstrap first.
+		TaskRuns:          (n+3)*val + (n+1)*sizes.Trainset*base.maxRounds,
+		TaskUpper:         true,
+		PromptCompletions: 1,
+		Notes:             []string{"bootstrapping stops once enough demos are found, so real runs make far fewer bootstrap calls"},
+	}
+	if r.StopAtScore != nil {
+		p.Notes = append(p.Notes, "stop_at_score may end the search early")
+	}
+	return p, nil
+}
+
+// Compile runs the search.
+func (r *BootstrapFewShotWithRandomSearch) Compile(ctx context.Context, engine Engine, task Task) (Result, error) {
+	base, numCandidates, err := r.config(len(task.Trainset))
+	if err != nil {
+		return Result{}, err
+	}
+	valset := task.Valset
+	if len(valset) == 0 {
+		valset = task.Trainset
 	}
 
 	st := randomSearchState{NextSeed: -3}
