@@ -130,7 +130,9 @@ func TestDrainTimesOut(t *testing.T) {
 	defer close(gate)
 	var running atomic.Int64
 	h, srv := startHandler(t, Options{Programs: []Program{{Name: "qa", LM: gatedLM(gate, &running), Source: SpecSource{Spec: qaSpec()}}}})
-	go func() { _, _ = do(t, context.Background(), http.MethodPost, srv.URL+"/v1/programs/qa", `{"question": "q"}`) }()
+	go func() {
+		_, _ = do(t, context.Background(), http.MethodPost, srv.URL+"/v1/programs/qa", `{"question": "q"}`)
+	}()
 	eventually(t, "the request to run", func() bool { return running.Load() == 1 })
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
 	defer cancel()
