@@ -1,0 +1,198 @@
+package serve
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/durable-dspy/durable-dspy/dspy/lm"
+	"github.com/durable-dspy/durable-dspy/dspy/spec"
+)
+
+// BuildEnv supplies what a config names but cannot hold: the environment,
+// the tools react specs may use, programs registered in Go, and the results
+// of optimization runs.
+type BuildEnv struct {
+	// Getenv reads environment variables; nil means os.Getenv.
+	Getenv func(string) string
+	// Tools are offered to react specs.
+	Tools spec.Tools
+	// Registered returns the Go program registered under name (its
+	// Signature and New; the config fills StateFile). Needed when a program
+	// says "program:".
+	Registered func(name string) (FactorySource, error)
+	// FromRun returns a source that builds base and loads the state the
+	// optimization run runID produced. Needed when a program says "from_run:".
+	FromRun func(runID string, base Source) (Source, error)
+}
+
+// Setup is a config turned into what a server needs.
+type Setup struct {
+	// Options build the handler (serve.New).
+	Options Options
+	// Addr, Timeouts and DrainTimeout are for the http.Server around it.
+	Addr         string
+	Timeouts     Timeouts
+	DrainTimeout time.Duration
+	closers      []io.Closer
+}
+
+// Close releases what Build opened (disk caches); call it after the handler
+// has shut down.
+func (s *Setup) Close() error {
+	var errs []error
+	for _, c := range s.closers {
+		errs = append(errs, c.Close())
+	}
+	return errors.Join(errs...)
+}
+
+// Build makes LM clients for the model aliases the programs use, sources for
+// the programs, and reads the bearer tokens. It does not load programs: the
+// handler's Load does.
+func (c *Config) Build(env BuildEnv) (*Setup, error) {
+	getenv := env.Getenv
+	if getenv == nil {
+		getenv = os.Getenv
+	}
+	s := c.Server
+	setup := &Setup{
+		Addr:         s.Addr,
+		Timeouts:     Timeouts(s.Timeouts),
+		DrainTimeout: s.DrainTimeout,
+		Options: Options{
+			MaxConcurrent: s.MaxConcurrent,
+			Limits:        Limits{MaxQueue: s.MaxQueue, QueueTimeout: s.QueueTimeout, RequestTimeout: s.RequestTimeout},
+			MaxBodyBytes:  s.MaxBodyBytes,
+			LogDir:        s.LogDir,
+			LogMaxSizeMB:  s.LogMaxSizeMB,
+			LogMaxBackups: s.LogMaxBackups,
+			RedactInputs:  s.RedactInputs,
+			RedactOutputs: s.RedactOutputs,
+			CORS:          CORS{AllowedOrigins: s.CORS.AllowedOrigins, AllowedHeaders: s.CORS.AllowedHeaders, MaxAge: s.CORS.MaxAge},
+			Auth:          Auth{OpenHealth: s.Auth.OpenHealth, OpenMetrics: s.Auth.OpenMetrics},
+		},
+	}
+	fail := func(err error) (*Setup, error) {
+		_ = setup.Close()
+		return nil, err
+	}
+	tokens, err := readTokens(s.Auth, getenv)
+	if err != nil {
+		return fail(err)
+	}
+	setup.Options.Auth.Tokens = tokens
+	clients := map[string]*lm.Client{}
+	for _, pc := range c.Programs {
+		client, ok := clients[pc.Model]
+		if !ok {
+			if client, err = setup.newClient(pc.Model, c.Models[pc.Model], getenv); err != nil {
+				return fail(err)
+			}
+			clients[pc.Model] = client
+		}
+		src, err := programSource(pc, env)
+		if err != nil {
+			return fail(fmt.Errorf("serve config: program %s: %w", pc.Name, err))
+		}
+		setup.Options.Programs = append(setup.Options.Programs, Program{
+			Name: pc.Name, Source: src, LM: client, Limits: pc.Limits.Limits(),
+		})
+	}
+	return setup, nil
+}
+
+func programSource(pc ProgramConfig, env BuildEnv) (Source, error) {
+	var src Source
+	if pc.Spec != "" {
+		src = SpecSource{SpecFile: pc.Spec, StateFile: pc.State, Tools: env.Tools}
+	} else {
+		if env.Registered == nil {
+			return nil, fmt.Errorf("program %q: no registry of Go programs was given", pc.Program)
+		}
+		f, err := env.Registered(pc.Program)
+		if err != nil {
+			return nil, err
+		}
+		f.StateFile = pc.State
+		src = f
+	}
+	if pc.FromRun != "" {
+		if env.FromRun == nil {
+			return nil, fmt.Errorf("from_run %q: runs cannot be resolved here", pc.FromRun)
+		}
+		return env.FromRun(pc.FromRun, src)
+	}
+	return src, nil
+}
+
+func (s *Setup) newClient(alias string, m ModelConfig, getenv func(string) string) (*lm.Client, error) {
+	opts := lm.Options{
+		Model: m.Model, BaseURL: m.BaseURL, Temperature: m.Temperature, MaxTokens: m.MaxTokens,
+		MaxConcurrency: m.MaxConcurrency, MaxRetries: lm.DefaultMaxRetries, Timeout: m.Timeout,
+	}
+	if m.MaxRetries != nil {
+		opts.MaxRetries = *m.MaxRetries
+	}
+	if m.APIKeyEnv != "" {
+		if opts.APIKey = getenv(m.APIKeyEnv); opts.APIKey == "" {
+			return nil, fmt.Errorf("serve config: models.%s: the environment variable %s named by api_key_env is empty", alias, m.APIKeyEnv)
+		}
+	}
+	switch m.Cache {
+	case "memory":
+		opts.Cache = lm.NewMemoryCache(0)
+	case "disk":
+		disk, err := lm.NewDiskCache(filepath.Join(m.CacheDir, alias+".db"))
+		if err != nil {
+			return nil, fmt.Errorf("serve config: models.%s: %w", alias, err)
+		}
+		s.closers = append(s.closers, disk)
+		opts.Cache = lm.NewTieredCache(lm.NewMemoryCache(0), disk)
+	}
+	client, err := lm.New(opts)
+	if err != nil {
+		return nil, fmt.Errorf("serve config: models.%s: %w", alias, err)
+	}
+	return client, nil
+}
+
+// readTokens gathers tokens from the variable and the file, separated by
+// commas or newlines. Naming a source that holds no token is an error, so a
+// missing secret never turns auth off.
+func readTokens(a AuthConfig, getenv func(string) string) ([]string, error) {
+	var tokens []string
+	if a.TokensEnv != "" {
+		t := splitTokens(getenv(a.TokensEnv))
+		if len(t) == 0 {
+			return nil, fmt.Errorf("serve config: auth.tokens_env: the environment variable %s holds no token", a.TokensEnv)
+		}
+		tokens = append(tokens, t...)
+	}
+	if a.TokensFile != "" {
+		b, err := os.ReadFile(a.TokensFile)
+		if err != nil {
+			return nil, fmt.Errorf("serve config: auth.tokens_file: %w", err)
+		}
+		t := splitTokens(string(b))
+		if len(t) == 0 {
+			return nil, fmt.Errorf("serve config: auth.tokens_file %s holds no token", filepath.Base(a.TokensFile))
+		}
+		tokens = append(tokens, t...)
+	}
+	return tokens, nil
+}
+
+func splitTokens(s string) []string {
+	var out []string
+	for _, t := range strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == '\n' || r == '\r' }) {
+		if t = strings.TrimSpace(t); t != "" {
+			out = append(out, t)
+		}
+	}
+	return out
+}

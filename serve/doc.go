@@ -1,0 +1,81 @@
+// Package serve answers HTTP requests with compiled DSPy programs. It is an
+// http.Handler, not a framework: build it from programs, mount it on any mux
+// or server, and shut it down with the server.
+//
+//	h, err := serve.New(serve.Options{
+//		Programs: []serve.Program{{
+//			Name:   "qa",
+//			Source: serve.SpecSource{SpecFile: "qa.yaml", StateFile: "qa.optimized.json"},
+//			LM:     client, // an lm.Client (or any dspy.LM) for this program's model
+//		}},
+//		LogDir: "logs",
+//	})
+//	if err != nil { … }
+//	if err := h.Load(ctx); err != nil { … }      // builds the programs; ready after this
+//	srv := serve.NewServer(":8080", h, serve.Timeouts{})
+//	go srv.ListenAndServe()
+//	…
+//	_ = h.Drain(ctx)     // ready → 503, running requests finish
+//	_ = srv.Shutdown(ctx)
+//	_ = h.Close()        // flushes the request log
+//
+// A program comes from a declarative spec and an optional state file saved
+// by an optimizer (SpecSource), from a Go constructor (FactorySource), or
+// from any Source; Handler.Reload rebuilds one and swaps it in atomically,
+// and requests already running finish on the version they started with.
+// Each program runs with its own LM, set on each request's context, so
+// programs on different models never share one.
+//
+// # Endpoints
+//
+//   - POST /v1/programs/{name}: the signature's inputs as a JSON object; the
+//     answer is a JSON object with the output fields at its top level (and any
+//     other field the module adds, such as chain_of_thought's reasoning).
+//   - GET /v1/programs: each program's input and output JSON schemas, model
+//     and state origin (state file hash or run ID).
+//   - GET /openapi.json: an OpenAPI 3.1 document built from the signatures.
+//   - GET /health/live, GET /health/ready (503 while loading or draining, or
+//     while a runner's dependency is down).
+//   - GET /metrics: Prometheus metrics, namespace dspy_serve.
+//
+// Every response to a program call carries X-Request-ID (the client's own,
+// when it sends a well-formed one) and what the call cost: X-LM-Calls,
+// X-LM-Prompt-Tokens, X-LM-Completion-Tokens, X-LM-Cost-USD and
+// X-LM-Cache-Hits. The request ID is also in error bodies and the log.
+//
+// # Errors
+//
+// Every error is a JSON ErrorBody with a stable code: 400 malformed JSON,
+// 401 missing or wrong bearer token, 404 unknown program, 413 body too large,
+// 422 missing, unknown or mistyped inputs (each field's problem listed), 429
+// queue full or queue timeout (with Retry-After), 502 the model's reply did
+// not parse or the model call failed, 503 the model is rate limited (with
+// Retry-After) or the server is loading or draining, 504 the model or the
+// request deadline timed out. LM failures are classified by their typed
+// errors (dspy.LMError, dspy.ParseError). Bodies never hold a stack trace, a
+// key or the model's raw reply; the request log keeps an unparseable reply.
+//
+// # Admission
+//
+// Each program runs at most Limits.MaxConcurrent requests at once and lets at
+// most Limits.MaxQueue wait, first come first served, for at most
+// Limits.QueueTimeout (30 s by default); past either bound the answer is 429
+// with Retry-After. Options.MaxConcurrent caps running requests over all
+// programs. Waiting requests wait in their own goroutine inside a semaphore:
+// there is no extra goroutine, queue or buffer that can grow. A client that
+// disconnects cancels its request's context and with it the LM calls.
+//
+// # Request log
+//
+// With Options.LogDir, every program request, whatever its outcome (401,
+// 404, 413, 429 and 5xx included), writes exactly one JSON line (LogLine) to
+// requests.jsonl, rotated by size. Lines go through a bounded buffer to one
+// writer goroutine; a request never waits for the disk, and lines that do not
+// fit are dropped and counted in dspy_serve_request_log_dropped_total. Close
+// flushes the buffer.
+//
+// # Config
+//
+// LoadConfig reads a serve.yaml (programs, model aliases, server settings;
+// unknown keys are errors) and Config.Build turns it into Options.
+package serve

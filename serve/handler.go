@@ -1,0 +1,444 @@
+package serve
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"net/http"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"golang.org/x/sync/semaphore"
+	"gopkg.in/natefinch/lumberjack.v2"
+
+	"github.com/durable-dspy/durable-dspy/dspy"
+)
+
+// Handler serves programs over HTTP. Build it with New, load its programs
+// with Load, mount it anywhere; it is safe for concurrent use.
+type Handler struct {
+	opts     Options
+	mux      *http.ServeMux
+	slots    map[string]*slot
+	order    []string
+	global   *semaphore.Weighted
+	metrics  *metrics
+	gatherer prometheus.Gatherer
+	log      *requestLog
+	logger   *slog.Logger
+	tokens   tokenSet
+	maxBody  int64
+
+	loaded  atomic.Bool
+	openapi atomic.Pointer[[]byte]
+
+	mu       sync.Mutex // guards draining, inFlight and idle
+	draining bool
+	inFlight int
+	idle     chan struct{}
+}
+
+// slot is one program's fixed parts (name, LM, admission, metrics) and its
+// current version, which Reload and Swap replace atomically.
+type slot struct {
+	program Program
+	limits  Limits
+	adm     *admission
+	pm      *programMetrics
+	current atomic.Pointer[version]
+}
+
+// version is an immutable built program. Requests load the pointer once and
+// finish on the version they started with, whatever is swapped in meanwhile.
+type version struct {
+	loaded       Loaded
+	runner       Runner
+	decoder      *inputDecoder
+	inputSchema  map[string]any
+	outputSchema map[string]any
+}
+
+var programName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$`)
+
+// New checks opts and builds a handler. Its programs are not loaded yet:
+// until Load succeeds, /health/ready and program calls answer 503.
+func New(opts Options) (*Handler, error) {
+	if len(opts.Programs) == 0 {
+		return nil, errors.New("serve: no programs")
+	}
+	if opts.MaxConcurrent <= 0 {
+		opts.MaxConcurrent = DefaultMaxConcurrent
+	}
+	if opts.MaxBodyBytes <= 0 {
+		opts.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	if opts.Title == "" {
+		opts.Title = "DSPy programs"
+	}
+	h := &Handler{
+		opts:    opts,
+		slots:   map[string]*slot{},
+		global:  semaphore.NewWeighted(int64(opts.MaxConcurrent)),
+		logger:  opts.Logger,
+		tokens:  newTokenSet(opts.Auth.Tokens),
+		maxBody: opts.MaxBodyBytes,
+	}
+	if h.logger == nil {
+		h.logger = slog.Default()
+	}
+	reg := opts.Registry
+	if reg == nil {
+		reg = prometheus.NewRegistry()
+	}
+	h.gatherer = reg
+	h.log = openRequestLog(opts)
+	m, err := newMetrics(reg, h.log.droppedLines, opts.Registry == nil)
+	if err != nil {
+		_ = h.log.close()
+		return nil, fmt.Errorf("serve: metrics: %w", err)
+	}
+	h.metrics = m
+	for _, p := range opts.Programs {
+		if !programName.MatchString(p.Name) {
+			_ = h.log.close()
+			return nil, fmt.Errorf("serve: program name %q: use 1-64 letters, digits, '_', '-' or '.'", p.Name)
+		}
+		if _, dup := h.slots[p.Name]; dup {
+			_ = h.log.close()
+			return nil, fmt.Errorf("serve: program %q is listed twice", p.Name)
+		}
+		if p.Source == nil {
+			_ = h.log.close()
+			return nil, fmt.Errorf("serve: program %q has no Source", p.Name)
+		}
+		if p.Model == "" && p.LM != nil {
+			p.Model = p.LM.ModelName()
+		}
+		limits := p.Limits.withDefaults(opts.Limits, opts.MaxConcurrent)
+		h.slots[p.Name] = &slot{program: p, limits: limits, adm: newAdmission(h.global, limits), pm: m.forProgram(p.Name, p.Model)}
+		h.order = append(h.order, p.Name)
+	}
+	h.mux = h.routes()
+	return h, nil
+}
+
+func openRequestLog(opts Options) *requestLog {
+	buffer := opts.LogBuffer
+	if buffer <= 0 {
+		buffer = DefaultLogBuffer
+	}
+	switch {
+	case opts.LogDir != "":
+		size, backups := opts.LogMaxSizeMB, opts.LogMaxBackups
+		if size <= 0 {
+			size = DefaultLogMaxSizeMB
+		}
+		if backups <= 0 {
+			backups = DefaultLogMaxBackups
+		}
+		lj := &lumberjack.Logger{Filename: filepath.Join(opts.LogDir, RequestLogFile), MaxSize: size, MaxBackups: backups}
+		return newRequestLog(lj, lj, buffer)
+	case opts.LogWriter != nil:
+		return newRequestLog(opts.LogWriter, nil, buffer)
+	}
+	return nil
+}
+
+// Load builds every program from its Source. The handler turns ready once
+// all have loaded; on error it stays not ready and Load may be called again.
+func (h *Handler) Load(ctx context.Context) error {
+	var errs []error
+	for _, name := range h.order {
+		s := h.slots[name]
+		if s.current.Load() != nil {
+			continue
+		}
+		if err := h.reload(ctx, s); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
+	h.loaded.Store(true)
+	return nil
+}
+
+// ServeHTTP routes a request. Every response, errors included, is JSON
+// (except /metrics, in Prometheus' text format).
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if h.opts.CORS.apply(w, r) {
+		return
+	}
+	h.mux.ServeHTTP(w, r)
+}
+
+func (h *Handler) routes() *http.ServeMux {
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /v1/programs/{name}", h.serveProgram)
+	mux.HandleFunc("GET /v1/programs", h.guard(false, h.serveList))
+	mux.HandleFunc("GET /openapi.json", h.guard(false, h.serveOpenAPI))
+	mux.HandleFunc("GET /health/live", h.guard(h.opts.Auth.OpenHealth, h.serveLive))
+	mux.HandleFunc("GET /health/ready", h.guard(h.opts.Auth.OpenHealth, h.serveReady))
+	metricsHandler := promhttp.HandlerFor(h.gatherer, promhttp.HandlerOpts{})
+	mux.HandleFunc("GET /metrics", h.guard(h.opts.Auth.OpenMetrics, metricsHandler.ServeHTTP))
+	// The mux answers unknown paths and wrong methods in plain text; these
+	// answer them in JSON like everything else.
+	for path, allow := range map[string]string{
+		"/v1/programs/{name}": "POST", "/v1/programs": "GET, HEAD", "/openapi.json": "GET, HEAD",
+		"/health/live": "GET, HEAD", "/health/ready": "GET, HEAD", "/metrics": "GET, HEAD",
+	} {
+		mux.HandleFunc(path, func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Allow", allow)
+			writeError(w, newAPIError(http.StatusMethodNotAllowed, CodeMethodNotAllowed, "use "+allow), "")
+		})
+	}
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, newAPIError(http.StatusNotFound, CodeNotFound, "no such endpoint"), "")
+	})
+	return mux
+}
+
+// guard checks the bearer token unless the endpoint is open.
+func (h *Handler) guard(open bool, next http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if !open && h.tokens.enabled() && !h.tokens.allows(r) {
+			writeError(w, unauthorized(), "")
+			return
+		}
+		next(w, r)
+	}
+}
+
+func unauthorized() *apiError {
+	return newAPIError(http.StatusUnauthorized, CodeUnauthorized, "send a valid token as \"Authorization: Bearer <token>\"")
+}
+
+// call is one program request's account, logged and counted when it ends.
+type call struct {
+	start     time.Time
+	requestID string
+	slot      *slot
+	line      LogLine
+	usage     dspy.Usage
+	err       *apiError
+}
+
+func (h *Handler) serveProgram(w http.ResponseWriter, r *http.Request) {
+	c := &call{start: time.Now(), requestID: requestID(r)}
+	c.line = LogLine{Time: c.start.UTC(), RequestID: c.requestID, Program: clip(r.PathValue("name"), 64),
+		Inputs: json.RawMessage("null"), Outputs: json.RawMessage("null")}
+	w.Header().Set("X-Request-ID", c.requestID)
+	status := h.runProgram(w, r, c)
+	h.finish(c, status)
+}
+
+// runProgram does the request's work and returns the status it answered.
+func (h *Handler) runProgram(w http.ResponseWriter, r *http.Request, c *call) int {
+	fail := func(e *apiError) int {
+		c.err = e
+		writeError(w, e, c.requestID)
+		return e.status
+	}
+	if h.tokens.enabled() && !h.tokens.allows(r) {
+		return fail(unauthorized())
+	}
+	s, ok := h.slots[r.PathValue("name")]
+	if !ok {
+		return fail(newAPIError(http.StatusNotFound, CodeNotFound, "no program named "+strconv.Quote(c.line.Program)))
+	}
+	c.slot = s
+	c.line.Model = s.program.Model
+	v := s.current.Load()
+	if v == nil {
+		h.metrics.rejected.WithLabelValues(s.program.Name, "not_ready").Inc()
+		e := newAPIError(http.StatusServiceUnavailable, CodeNotReady, "the program is still loading")
+		e.retryAfter = time.Second
+		return fail(e)
+	}
+	if !h.enter() {
+		h.metrics.rejected.WithLabelValues(s.program.Name, "draining").Inc()
+		e := newAPIError(http.StatusServiceUnavailable, CodeDraining, "the server is shutting down; retry on another instance")
+		e.retryAfter = time.Second
+		return fail(e)
+	}
+	defer h.leave()
+
+	body, e := readBody(w, r, h.maxBody)
+	if e != nil {
+		return fail(e)
+	}
+	inputs, problems, err := v.decoder.decode(body)
+	c.line.Inputs = h.logInputs(body, err == nil)
+	if err != nil {
+		return fail(newAPIError(http.StatusBadRequest, CodeMalformedJSON, err.Error()))
+	}
+	if problems != nil {
+		e := newAPIError(http.StatusUnprocessableEntity, CodeInvalidInputs, "the inputs do not match the program's signature")
+		e.fields = problems
+		return fail(e)
+	}
+
+	release, waited, e := s.adm.acquire(r.Context())
+	c.line.QueueWaitMS = ms(waited)
+	s.pm.queueWait.Observe(waited.Seconds())
+	if e != nil {
+		if e.status == http.StatusTooManyRequests {
+			h.metrics.rejected.WithLabelValues(s.program.Name, e.code).Inc()
+		}
+		return fail(e)
+	}
+	s.pm.inFlight.Inc()
+	runStart := time.Now()
+	outputs, usage, runErr := h.run(r.Context(), s, v, inputs)
+	s.adm.observe(time.Since(runStart))
+	s.pm.inFlight.Dec()
+	release()
+
+	c.usage = usage
+	setUsageHeaders(w.Header(), usage)
+	if runErr != nil {
+		return fail(runErr)
+	}
+	out, merr := json.Marshal(outputs)
+	if merr != nil {
+		return fail(newAPIError(http.StatusInternalServerError, CodeInternal, "the program's outputs could not be encoded"))
+	}
+	if h.opts.RedactOutputs {
+		c.line.Outputs = redacted
+	} else {
+		c.line.Outputs = out
+	}
+	writeRaw(w, http.StatusOK, out)
+	return http.StatusOK
+}
+
+// run executes one admitted request under its deadline; a failure comes back
+// as an *apiError.
+func (h *Handler) run(client context.Context, s *slot, v *version, inputs dspy.Example) (dspy.Example, dspy.Usage, *apiError) {
+	ctx := client
+	if t := s.limits.RequestTimeout; t > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(client, t)
+		defer cancel()
+	}
+	outputs, usage, err := v.runner.Run(ctx, inputs)
+	if err != nil {
+		return dspy.Example{}, usage, classifyRunError(err, client, ctx)
+	}
+	return outputs, usage, nil
+}
+
+// finish writes the request's log line and counts it.
+func (h *Handler) finish(c *call, status int) {
+	d := time.Since(c.start)
+	c.line.Status = status
+	c.line.DurationMS = ms(d)
+	c.line.LMCalls = c.usage.Calls
+	c.line.PromptTokens = c.usage.PromptTokens
+	c.line.CompletionTokens = c.usage.CompletionTokens
+	c.line.CostUSD = c.usage.Cost
+	c.line.CacheHits = c.usage.CacheHits
+	if c.err != nil {
+		c.line.ErrorCode = c.err.code
+		c.line.Error = c.err.message
+		if c.err.detail != "" {
+			c.line.Error = c.err.detail
+		}
+		c.line.RawReply = clip(c.err.raw, maxRawReply)
+	}
+	h.log.write(&c.line)
+	if c.slot != nil {
+		h.metrics.countRequest(c.slot.program.Name, status)
+		c.slot.pm.duration.Observe(d.Seconds())
+		c.slot.pm.addUsage(c.usage)
+	}
+}
+
+// logInputs is what the log keeps of a body: the JSON itself when it parsed,
+// else the text clipped, as a JSON string.
+func (h *Handler) logInputs(body []byte, valid bool) json.RawMessage {
+	if h.opts.RedactInputs {
+		return redacted
+	}
+	if valid {
+		var buf bytes.Buffer
+		if json.Compact(&buf, body) == nil {
+			return buf.Bytes()
+		}
+	}
+	b, _ := json.Marshal(clip(string(body), maxRawReply))
+	return b
+}
+
+// readBody reads at most limit bytes; a larger body is a 413.
+func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, *apiError) {
+	var buf bytes.Buffer
+	if r.ContentLength > 0 && r.ContentLength <= limit {
+		buf.Grow(int(r.ContentLength))
+	}
+	_, err := buf.ReadFrom(http.MaxBytesReader(w, r.Body, limit))
+	if err == nil {
+		return buf.Bytes(), nil
+	}
+	var tooBig *http.MaxBytesError
+	switch {
+	case errors.As(err, &tooBig):
+		return nil, newAPIError(http.StatusRequestEntityTooLarge, CodeBodyTooLarge, fmt.Sprintf("the body exceeds %d bytes", limit))
+	case r.Context().Err() != nil:
+		return nil, newAPIError(StatusClientClosedRequest, CodeClientClosed, "the client closed the request")
+	}
+	return nil, newAPIError(http.StatusBadRequest, CodeMalformedJSON, "the body could not be read")
+}
+
+// setUsageHeaders reports what the request's LM calls cost.
+func setUsageHeaders(h http.Header, u dspy.Usage) {
+	h.Set("X-LM-Calls", strconv.Itoa(u.Calls))
+	h.Set("X-LM-Prompt-Tokens", strconv.Itoa(u.PromptTokens))
+	h.Set("X-LM-Completion-Tokens", strconv.Itoa(u.CompletionTokens))
+	h.Set("X-LM-Cost-USD", strconv.FormatFloat(u.Cost, 'f', -1, 64))
+	h.Set("X-LM-Cache-Hits", strconv.Itoa(u.CacheHits))
+}
+
+var clientRequestID = regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}$`)
+
+// requestID keeps a well-formed X-Request-ID the client sent (so its own
+// tracing lines up) and otherwise makes one.
+func requestID(r *http.Request) string {
+	if id := r.Header.Get("X-Request-ID"); id != "" && clientRequestID.MatchString(id) {
+		return id
+	}
+	return strconv.FormatUint(rand.Uint64(), 16)
+}
+
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		buf.Reset()
+		buf.WriteString(`{"error":{"code":"internal_error","message":"the response could not be encoded"}}`)
+		status = http.StatusInternalServerError
+	}
+	writeRaw(w, status, buf.Bytes())
+}
+
+func writeRaw(w http.ResponseWriter, status int, body []byte) {
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
+	h.Set("Content-Length", strconv.Itoa(len(body)))
+	w.WriteHeader(status)
+	_, _ = w.Write(body)
+}

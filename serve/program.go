@@ -1,0 +1,260 @@
+package serve
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"sync"
+
+	"github.com/durable-dspy/durable-dspy/dspy"
+	"github.com/durable-dspy/durable-dspy/dspy/spec"
+)
+
+// Program is one program the handler serves under /v1/programs/{Name}.
+type Program struct {
+	// Name is the path segment clients call; letters, digits, '-', '_' and '.'.
+	Name string
+	// Source builds the program; Reload calls it again.
+	Source Source
+	// LM is the program's own model client. Each request runs with it
+	// (dspy.WithLM on the request's context), so programs on different models
+	// never share one. Required unless the Source returns its own Runner.
+	LM dspy.LM
+	// Model names the model in listings, metrics and logs; empty means
+	// LM.ModelName().
+	Model string
+	// Limits bound the program's admission; zero fields take the handler's
+	// defaults.
+	Limits Limits
+}
+
+// Source builds a program's runnable form. A spec file and an optional state
+// file (SpecSource) or a Go factory (FactorySource) are sources; so is a
+// completed optimization run, resolved by whoever knows how to fetch it.
+// Load must return a fresh value each call: the handler swaps it in whole.
+type Source interface {
+	Load(ctx context.Context) (Loaded, error)
+}
+
+// Loaded is a built program: its contract and what runs it.
+type Loaded struct {
+	// Signature is the program's contract: request bodies are checked against
+	// its inputs, and the JSON schemas and OpenAPI document come from it.
+	Signature dspy.Signature
+	// Module runs the program in-process with the Program's LM. Ignored when
+	// Runner is set. The module must be safe for concurrent Calls, as dspy's
+	// own modules are once built.
+	Module dspy.Module
+	// Runner, when set, runs the program instead of Module (for example as a
+	// durable workflow); the Program's LM is then only used for its name.
+	Runner Runner
+	// Origin says where the program's tuned state came from.
+	Origin Origin
+}
+
+// Runner runs a program on one request's inputs, returning the output fields
+// and what the LM calls cost. It is the seam a durable (workflow-backed)
+// implementation satisfies.
+type Runner interface {
+	Run(ctx context.Context, inputs dspy.Example) (dspy.Example, dspy.Usage, error)
+}
+
+// ReadinessChecker is implemented by runners that depend on something that
+// may be down (a Temporal server, say); /health/ready reports 503 while any
+// program's check fails.
+type ReadinessChecker interface {
+	CheckReady(ctx context.Context) error
+}
+
+// Origin records where a program's state came from, so a listing tells which
+// optimization a served answer rests on.
+type Origin struct {
+	// Kind is "spec" (no saved state), "code" (a Go factory with no saved
+	// state), "state_file" or "run".
+	Kind string `json:"kind"`
+	// StateFile is the state file's base name.
+	StateFile string `json:"state_file,omitempty"`
+	// StateSHA256 is the hex SHA-256 of the state file's bytes.
+	StateSHA256 string `json:"state_sha256,omitempty"`
+	// RunID is the optimization run the state came from.
+	RunID string `json:"run_id,omitempty"`
+}
+
+// SpecSource builds a program from a declarative spec (a JSON or YAML file,
+// or a spec value) and, optionally, a saved state file.
+type SpecSource struct {
+	// SpecFile is read on every Load; ignored when Spec is set.
+	SpecFile string
+	// Spec is the spec itself, for specs built in code.
+	Spec *spec.Program
+	// StateFile, when set, is a program saved by dspy.Save (or Python DSPy).
+	StateFile string
+	// Tools are the tools a react spec may name.
+	Tools spec.Tools
+}
+
+// Load reads the spec and state and builds a fresh module.
+func (s SpecSource) Load(context.Context) (Loaded, error) {
+	var p spec.Program
+	switch {
+	case s.Spec != nil:
+		p = *s.Spec
+		if err := p.Validate(); err != nil {
+			return Loaded{}, err
+		}
+	case s.SpecFile != "":
+		var err error
+		if p, err = spec.Load(s.SpecFile); err != nil {
+			return Loaded{}, err
+		}
+	default:
+		return Loaded{}, errors.New("spec source: set SpecFile or Spec")
+	}
+	sig, err := specSignature(p)
+	if err != nil {
+		return Loaded{}, err
+	}
+	m, err := p.Build(s.Tools)
+	if err != nil {
+		return Loaded{}, err
+	}
+	origin, err := applyState(m, s.StateFile)
+	if err != nil {
+		return Loaded{}, err
+	}
+	if origin.Kind == "" {
+		origin.Kind = "spec"
+	}
+	return Loaded{Signature: sig, Module: m, Origin: origin}, nil
+}
+
+// FactorySource builds a program written in Go from its constructor and,
+// optionally, a saved state file.
+type FactorySource struct {
+	// Signature is the program's contract (a Go module does not expose one).
+	Signature dspy.Signature
+	// New returns a fresh module.
+	New func() (dspy.Module, error)
+	// StateFile, when set, is loaded into the module.
+	StateFile string
+}
+
+// Load calls New and applies the state file.
+func (s FactorySource) Load(context.Context) (Loaded, error) {
+	if s.New == nil {
+		return Loaded{}, errors.New("factory source: New is nil")
+	}
+	if s.Signature.IsZero() {
+		return Loaded{}, errors.New("factory source: set the program's Signature")
+	}
+	m, err := s.New()
+	if err != nil {
+		return Loaded{}, fmt.Errorf("build program: %w", err)
+	}
+	origin, err := applyState(m, s.StateFile)
+	if err != nil {
+		return Loaded{}, err
+	}
+	if origin.Kind == "" {
+		origin.Kind = "code"
+	}
+	return Loaded{Signature: s.Signature, Module: m, Origin: origin}, nil
+}
+
+// applyState loads path into m and records the file's hash; no path leaves m
+// as built.
+func applyState(m dspy.Module, path string) (Origin, error) {
+	if path == "" {
+		return Origin{}, nil
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return Origin{}, fmt.Errorf("load state: %w", err)
+	}
+	var st dspy.ProgramState
+	if err := json.Unmarshal(b, &st); err != nil {
+		return Origin{}, fmt.Errorf("load state %s: not a saved DSPy program: %w", filepath.Base(path), err)
+	}
+	if err := dspy.LoadState(m, st); err != nil {
+		return Origin{}, fmt.Errorf("load state %s: %w", filepath.Base(path), err)
+	}
+	sum := sha256.Sum256(b)
+	return Origin{Kind: "state_file", StateFile: filepath.Base(path), StateSHA256: hex.EncodeToString(sum[:])}, nil
+}
+
+// specSignature is the contract a spec declares: its signature string with
+// the spec's instructions and field descriptions.
+func specSignature(p spec.Program) (dspy.Signature, error) {
+	sig, err := dspy.ParseSignature(p.Signature)
+	if err != nil {
+		return dspy.Signature{}, fmt.Errorf("program spec: %w", err)
+	}
+	if p.Instructions != "" {
+		sig = sig.WithInstructions(p.Instructions)
+	}
+	names := make([]string, 0, len(p.Descriptions))
+	for name := range p.Descriptions {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		f, _, ok := sig.Field(name)
+		if !ok {
+			return dspy.Signature{}, fmt.Errorf("program spec: descriptions: no field %q", name)
+		}
+		if sig, err = sig.WithField(name, f.WithDesc(p.Descriptions[name])); err != nil {
+			return dspy.Signature{}, err
+		}
+	}
+	return sig, nil
+}
+
+// moduleRunner runs an in-process module with the program's LM.
+type moduleRunner struct {
+	module dspy.Module
+	lm     dspy.LM
+}
+
+func (r moduleRunner) Run(ctx context.Context, inputs dspy.Example) (dspy.Example, dspy.Usage, error) {
+	counter := &countingLM{lm: r.lm}
+	pred, err := r.module.Call(dspy.WithLM(ctx, counter), inputs)
+	return pred.Example, counter.usage(), err
+}
+
+// countingLM counts what one request's LM calls cost, whatever the module
+// reports, so failed requests and composite modules are accounted too.
+type countingLM struct {
+	lm dspy.LM
+	mu sync.Mutex
+	u  dspy.Usage
+}
+
+func (c *countingLM) Call(ctx context.Context, req dspy.LMRequest) (dspy.LMResponse, error) {
+	resp, err := c.lm.Call(ctx, req)
+	c.mu.Lock()
+	c.u.Calls++
+	if err == nil {
+		c.u.PromptTokens += resp.Usage.PromptTokens
+		c.u.CompletionTokens += resp.Usage.CompletionTokens
+		c.u.Cost += resp.Usage.Cost
+		if resp.CacheHit {
+			c.u.CacheHits++
+		}
+	}
+	c.mu.Unlock()
+	return resp, err
+}
+
+func (c *countingLM) ModelName() string { return c.lm.ModelName() }
+
+func (c *countingLM) usage() dspy.Usage {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.u
+}
