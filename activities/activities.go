@@ -2,12 +2,8 @@ package activities
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
 	"sync"
 
 	"go.temporal.io/sdk/activity"
@@ -69,74 +65,6 @@ func (a *Activities) Register(r Registrar) {
 	r.RegisterActivityWithOptions(a.Prompt, activity.RegisterOptions{Name: PromptName})
 }
 
-// LoadDataset reads a dataset file on the worker (or takes inline examples) and
-// returns its examples with their inputs marked and the content's hash.
-func (a *Activities) LoadDataset(ctx context.Context, ref DatasetRef) (LoadDatasetOutput, error) {
-	if ref.Path == "" {
-		sum, _ := json.Marshal(ref.Examples)
-		h := sha256.Sum256(sum)
-		keys := ref.InputKeys
-		if len(keys) == 0 {
-			var err error
-			if keys, err = presentInputs(ref.Examples, ref); err != nil {
-				return LoadDatasetOutput{}, configError(err)
-			}
-		}
-		examples := make([]dspy.Example, len(ref.Examples))
-		for i, ex := range ref.Examples {
-			examples[i] = markInputs(ex, keys)
-		}
-		return LoadDatasetOutput{Examples: examples, InputKeys: keys, SHA256: hex.EncodeToString(h[:])}, nil
-	}
-	raw, err := os.ReadFile(ref.Path)
-	if err != nil {
-		return LoadDatasetOutput{}, configError(fmt.Errorf("dataset %s: %w (the path is read on the worker's machine)", ref.Path, err))
-	}
-	h := sha256.Sum256(raw)
-	sum := hex.EncodeToString(h[:])
-	if ref.SHA256 != "" && ref.SHA256 != sum {
-		return LoadDatasetOutput{}, configError(fmt.Errorf("dataset %s changed: sha256 %s, expected %s", ref.Path, sum, ref.SHA256))
-	}
-	examples, err := dspy.LoadDataset(ref.Path, ref.InputKeys...)
-	if err != nil {
-		return LoadDatasetOutput{}, configError(err)
-	}
-	keys := ref.InputKeys
-	if len(keys) == 0 {
-		if keys, err = presentInputs(examples, ref); err != nil {
-			return LoadDatasetOutput{}, configError(err)
-		}
-		for i := range examples {
-			examples[i] = examples[i].WithInputs(keys...)
-		}
-	}
-	return LoadDatasetOutput{Examples: examples, InputKeys: keys, SHA256: sum}, nil
-}
-
-// presentInputs picks the program's input fields that the data has.
-func presentInputs(examples []dspy.Example, ref DatasetRef) ([]string, error) {
-	if len(examples) == 0 {
-		return nil, fmt.Errorf("dataset %s is empty", ref.Path)
-	}
-	var keys []string
-	for _, k := range ref.ProgramInputs {
-		if examples[0].Has(k) {
-			keys = append(keys, k)
-		}
-	}
-	if len(keys) == 0 {
-		return nil, fmt.Errorf("dataset %s has none of the program's input fields %q (its first example has %q); rename the columns or name the inputs explicitly", ref.Path, ref.ProgramInputs, examples[0].Keys())
-	}
-	for i, ex := range examples {
-		for _, k := range keys {
-			if !ex.Has(k) {
-				return nil, fmt.Errorf("dataset %s example %d: missing input field %q", ref.Path, i+1, k)
-			}
-		}
-	}
-	return keys, nil
-}
-
 // DescribeProgram builds the program once and returns its predictors'
 // signatures and starting state, which the optimizer needs in the workflow.
 func (a *Activities) DescribeProgram(ctx context.Context, ref ProgramRef) (ProgramDescription, error) {
@@ -194,7 +122,7 @@ func (a *Activities) RunBatch(ctx context.Context, in RunBatchInput) (RunBatchOu
 	rest.Examples, rest.IDs = nil, nil
 	for i, id := range b.IDs {
 		if _, ok := done[id]; !ok {
-			rest.Examples = append(rest.Examples, markInputs(b.Examples[i], in.InputKeys))
+			rest.Examples = append(rest.Examples, markUnmarked(b.Examples[i], in.InputKeys))
 			rest.IDs = append(rest.IDs, id)
 		}
 	}
@@ -257,20 +185,6 @@ func (a *Activities) Prompt(ctx context.Context, in PromptInput) (PromptOutput, 
 		return PromptOutput{}, lmActivityError(err)
 	}
 	return PromptOutput{Outputs: outs, Usage: rec.Usage(), Calls: rec.Calls()}, nil
-}
-
-// markInputs restores the input marking that JSON encoding does not carry.
-func markInputs(ex dspy.Example, keys []string) dspy.Example {
-	if len(keys) == 0 {
-		return ex
-	}
-	var present []string
-	for _, k := range keys {
-		if ex.Has(k) {
-			present = append(present, k)
-		}
-	}
-	return ex.WithInputs(present...)
 }
 
 func configError(err error) error {

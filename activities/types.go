@@ -41,12 +41,16 @@ type DatasetRef struct {
 	// ProgramInputs, used when InputKeys is empty, are the program's input
 	// fields: those present in the data become its input keys.
 	ProgramInputs []string `json:"program_inputs,omitempty"`
-	// SHA256 pins the file's content: a run resumed after the file changed
-	// fails instead of silently optimizing on other data.
+	// SHA256 pins the content: DatasetSHA256 of the file's bytes, or for
+	// inline examples of their fields' JSON. LoadDataset refuses content
+	// that hashes otherwise, so a file edited after the run started fails
+	// the run instead of silently optimizing on other data. The starter
+	// sets it from the file it checks when it starts a run.
 	SHA256 string `json:"sha256,omitempty"`
 }
 
-// LoadDatasetOutput is a loaded dataset and its content hash.
+// LoadDatasetOutput is a loaded dataset, its examples marked with InputKeys,
+// and its content hash.
 type LoadDatasetOutput struct {
 	Examples  []dspy.Example `json:"examples"`
 	InputKeys []string       `json:"input_keys"`
@@ -64,11 +68,14 @@ type ProgramDescription struct {
 
 // RunBatchInput asks a worker to run a candidate on a batch and score it.
 type RunBatchInput struct {
-	Program      ProgramRef     `json:"program"`
-	Metric       string         `json:"metric"`
-	FailureScore float64        `json:"failure_score"`
-	InputKeys    []string       `json:"input_keys,omitempty"`
-	Batch        optimize.Batch `json:"batch"`
+	Program      ProgramRef `json:"program"`
+	Metric       string     `json:"metric"`
+	FailureScore float64    `json:"failure_score"`
+	// InputKeys are the dataset's input keys. The batch's examples carry
+	// their own marking; these mark only examples that arrive without one,
+	// from batches scheduled before examples carried it.
+	InputKeys []string       `json:"input_keys,omitempty"`
+	Batch     optimize.Batch `json:"batch"`
 }
 
 // RunBatchOutput holds one outcome per example, in the batch's order.

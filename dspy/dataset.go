@@ -55,15 +55,44 @@ func (e *DatasetError) Unwrap() error { return e.Err }
 // and one example per row. The keys named in inputKeys are marked as inputs
 // (see Example.WithInputs); with none, examples are left unmarked.
 func LoadDataset(path string, inputKeys ...string) ([]Example, error) {
-	switch strings.ToLower(filepath.Ext(path)) {
-	case ".jsonl", ".ndjson":
-		return LoadJSONL(path, inputKeys...)
-	case ".csv", ".tsv":
-		return LoadCSV(path, inputKeys...)
+	if _, err := datasetReader(path); err != nil {
+		return nil, err
 	}
-	return nil, &DatasetError{File: path, Msg: fmt.Sprintf(
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("load dataset: %w", err)
+	}
+	defer f.Close()
+	return ReadDataset(f, path, inputKeys...)
+}
+
+// ReadDataset reads a dataset from r in the format name's extension names, as
+// LoadDataset does. Reading bytes already in hand lets a caller hash exactly
+// the content it parses.
+func ReadDataset(r io.Reader, name string, inputKeys ...string) ([]Example, error) {
+	read, err := datasetReader(name)
+	if err != nil {
+		return nil, err
+	}
+	return read(r, name, inputKeys)
+}
+
+func datasetReader(name string) (func(io.Reader, string, []string) ([]Example, error), error) {
+	switch strings.ToLower(filepath.Ext(name)) {
+	case ".jsonl", ".ndjson":
+		return func(r io.Reader, name string, keys []string) ([]Example, error) { return ReadJSONL(r, name, keys...) }, nil
+	case ".csv":
+		return func(r io.Reader, name string, keys []string) ([]Example, error) {
+			return readDelimited(r, name, ',', keys)
+		}, nil
+	case ".tsv":
+		return func(r io.Reader, name string, keys []string) ([]Example, error) {
+			return readDelimited(r, name, '\t', keys)
+		}, nil
+	}
+	return nil, &DatasetError{File: name, Msg: fmt.Sprintf(
 		"unsupported extension %q: use .jsonl (one JSON object per line) or .csv (a header row, then one example per row)",
-		filepath.Ext(path))}
+		filepath.Ext(name))}
 }
 
 // LoadJSONL reads a file holding one JSON object per line, as ReadJSONL does.
@@ -141,6 +170,10 @@ func parseJSONLine(line []byte, name string, lineNo int, inputKeys []string) (Ex
 			de.Column = int(syn.Offset)
 		}
 		return Example{}, de
+	}
+	if ex.inputKeys != nil {
+		return Example{}, &DatasetError{File: name, Line: lineNo, Field: inputKeysMember, Msg: fmt.Sprintf(
+			"the field name %q is reserved for an example's input keys; rename the field", inputKeysMember)}
 	}
 	if len(inputKeys) == 0 {
 		return ex, nil
@@ -260,6 +293,10 @@ func readCSVHeader(cr *csv.Reader, name string) (header []string, line int, err 
 		if h == "" {
 			return nil, 0, &DatasetError{File: name, Line: line, Column: i + 1, Msg: "empty column name in the header row; name every column"}
 		}
+		if h == inputKeysMember {
+			return nil, 0, &DatasetError{File: name, Line: line, Column: i + 1, Field: h, Msg: fmt.Sprintf(
+				"the column name %q is reserved for an example's input keys; rename the column", h)}
+		}
 		if prev, dup := seen[h]; dup {
 			return nil, 0, &DatasetError{File: name, Line: line, Column: i + 1, Field: h, Msg: fmt.Sprintf(
 				"duplicate column %q (also column %d); rename one of them", h, prev)}
@@ -302,7 +339,7 @@ func csvParseError(name string, err error) error {
 func WriteJSONL(w io.Writer, examples []Example) error {
 	bw := bufio.NewWriter(w)
 	for i, ex := range examples {
-		b, err := ex.MarshalJSON()
+		b, err := ex.Unmarked().MarshalJSON()
 		if err != nil {
 			return fmt.Errorf("write example %d: %w", i, err)
 		}

@@ -112,6 +112,13 @@ func TestReadJSONLErrorsNameLineAndFix(t *testing.T) {
 			wantMsg:   []string{`line 7: missing input field "question"`, `"q", "answer"`},
 		},
 		{
+			name:      "a field named as the input marking",
+			input:     "{\"q\": \"a\"}\n{\"q\": \"b\", \"_input_keys\": [\"q\"]}\n",
+			wantLine:  2,
+			wantField: "_input_keys",
+			wantMsg:   []string{"line 2", `"_input_keys" is reserved`, "rename the field"},
+		},
+		{
 			name:    "empty file",
 			input:   "",
 			wantMsg: []string{"data.jsonl: no examples: the file is empty"},
@@ -164,6 +171,13 @@ func TestReadCSVErrorsNameLineColumnAndFix(t *testing.T) {
 			input:    "q,a\n1,2\n3,4,5\n",
 			wantLine: 3,
 			wantMsg:  []string{"data.csv line 3", "3 values but the header has 2 columns", "quote values"},
+		},
+		{
+			name:       "a column named as the input marking",
+			input:      "q,_input_keys\n1,2\n",
+			wantLine:   1,
+			wantColumn: 2,
+			wantMsg:    []string{`column name "_input_keys" is reserved`, "rename the column"},
 		},
 		{
 			name:       "duplicate header",

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"math"
 	"sort"
 	"strconv"
 
@@ -215,20 +216,42 @@ func (e Example) Map() map[string]any {
 	return m
 }
 
+// Unmarked returns a copy with no keys marked as inputs: the example as a
+// plain record of fields, DSPy's toDict form. Its JSON is the fields alone,
+// the form saved programs and dataset files hold.
+func (e Example) Unmarked() Example {
+	c := e.clone()
+	c.inputKeys = nil
+	return c
+}
+
 // Equal reports whether two examples hold the same keys in the same order with
-// equal values (compared through their JSON encoding).
+// equal values (compared through their JSON encoding). Input marking is not
+// compared.
 func (e Example) Equal(o Example) bool {
-	a, errA := json.Marshal(e)
-	b, errB := json.Marshal(o)
+	a, errA := json.Marshal(e.Unmarked())
+	b, errB := json.Marshal(o.Unmarked())
 	return errA == nil && errB == nil && bytes.Equal(a, b)
 }
 
-// MarshalJSON writes the fields as a JSON object in the example's key order.
-// Input marking is not part of the encoding, as in DSPy's saved demos.
+// inputKeysMember is the JSON member that carries an example's input keys. It
+// is named after the attribute DSPy keeps them in (Example._input_keys), which
+// DSPy also keeps apart from the fields. A field of that name could not be
+// told from the marking, so it is refused: MarshalJSON fails on it and the
+// dataset readers reject it.
+const inputKeysMember = "_input_keys"
+
+// MarshalJSON writes the fields as a JSON object in the example's key order
+// and, when inputs are marked, their keys under "_input_keys", so an example
+// keeps its marking through workflow and activity payloads. Use Unmarked for
+// DSPy's form without the marking, as saved programs and datasets hold it.
 func (e Example) MarshalJSON() ([]byte, error) {
 	var buf bytes.Buffer
 	buf.WriteByte('{')
 	for i, k := range e.keys {
+		if k == inputKeysMember {
+			return nil, fmt.Errorf("field %q: the name is reserved for an example's input keys", k)
+		}
 		if i > 0 {
 			buf.WriteByte(',')
 		}
@@ -241,12 +264,26 @@ func (e Example) MarshalJSON() ([]byte, error) {
 		}
 		buf.Write(vb)
 	}
+	if e.inputKeys != nil {
+		if len(e.keys) > 0 {
+			buf.WriteByte(',')
+		}
+		buf.WriteString(`"` + inputKeysMember + `":`)
+		kb, err := marshalNoEscape(e.inputKeys)
+		if err != nil {
+			return nil, err
+		}
+		buf.Write(kb)
+	}
 	buf.WriteByte('}')
 	return buf.Bytes(), nil
 }
 
-// UnmarshalJSON reads a JSON object, keeping its key order. Integral numbers
-// decode to int and the others to float64, so values compare as users expect.
+// UnmarshalJSON reads a JSON object, keeping its key order, and marks the
+// inputs listed under "_input_keys". An object without that member, as
+// payloads written before examples carried their marking and DSPy's own
+// dicts are, gives an unmarked example. Integral numbers decode to int and the
+// others to float64, so values compare as users expect.
 func (e *Example) UnmarshalJSON(b []byte) error {
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.UseNumber()
@@ -258,17 +295,34 @@ func (e *Example) UnmarshalJSON(b []byte) error {
 		return fmt.Errorf("an example must be a JSON object, got %v", tok)
 	}
 	*e = Example{values: map[string]any{}}
+	var marked bool
+	var inputKeys []string
 	for dec.More() {
 		kt, err := dec.Token()
 		if err != nil {
 			return err
 		}
 		key := kt.(string)
+		if key == inputKeysMember {
+			var keys []string
+			if err := dec.Decode(&keys); err != nil || keys == nil {
+				return fmt.Errorf("%s must be a list of field names", inputKeysMember)
+			}
+			marked, inputKeys = true, keys
+			continue
+		}
 		var raw any
 		if err := dec.Decode(&raw); err != nil {
 			return fmt.Errorf("field %q: %w", key, err)
 		}
-		e.set(key, normalizeNumbers(raw))
+		v := normalizeNumbers(raw)
+		if !finite(v) {
+			return fmt.Errorf("field %q: a number is out of range", key)
+		}
+		e.set(key, v)
+	}
+	if marked {
+		e.inputKeys = inputKeys
 	}
 	_, err = dec.Token()
 	return err
@@ -297,9 +351,32 @@ func normalizeNumbers(v any) any {
 	return v
 }
 
-// String renders the example as JSON, for logs and errors.
+// finite reports whether v holds no infinite number: normalizeNumbers turns a
+// number too large for a float64 into an infinity, which JSON cannot write
+// back, so an example holding one could not travel on.
+func finite(v any) bool {
+	switch x := v.(type) {
+	case float64:
+		return !math.IsInf(x, 0)
+	case []any:
+		for _, item := range x {
+			if !finite(item) {
+				return false
+			}
+		}
+	case map[string]any:
+		for _, item := range x {
+			if !finite(item) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// String renders the example's fields as JSON, for logs and errors.
 func (e Example) String() string {
-	b, err := e.MarshalJSON()
+	b, err := e.Unmarked().MarshalJSON()
 	if err != nil {
 		return fmt.Sprintf("Example(%v)", e.values)
 	}

@@ -43,9 +43,10 @@ type historyJSON struct {
 // MarshalJSON writes {"messages": [...]}, pydantic's dump of a dspy.History, so
 // a History in a saved demo reads the same in Python; no turns is [].
 func (h History) MarshalJSON() ([]byte, error) {
-	msgs := h.Messages
-	if msgs == nil {
-		msgs = []Example{}
+	// Turns are written as their fields alone, as pydantic dumps their dicts.
+	msgs := make([]Example, len(h.Messages))
+	for i, m := range h.Messages {
+		msgs[i] = m.Unmarked()
 	}
 	return marshalNoEscape(historyJSON{Messages: msgs})
 }

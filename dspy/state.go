@@ -18,6 +18,21 @@ type PredictorState struct {
 	LM map[string]any `json:"lm"`
 }
 
+// MarshalJSON writes DSPy's layout. Demos are written as their fields alone,
+// as DSPy's dump_state writes demo.toDict(): an input marking is not part of
+// a saved program, so files stay byte-identical to DSPy's.
+func (s PredictorState) MarshalJSON() ([]byte, error) {
+	type saved PredictorState
+	out := saved(s)
+	if s.Demos != nil {
+		out.Demos = make([]Example, len(s.Demos))
+		for i, d := range s.Demos {
+			out.Demos[i] = d.Unmarked()
+		}
+	}
+	return marshalNoEscape(out)
+}
+
 // SignatureState is the part of a signature DSPy saves: instructions and each
 // field's prefix and description, inputs then outputs.
 type SignatureState struct {

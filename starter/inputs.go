@@ -85,6 +85,9 @@ type dataset struct {
 	// another directory.
 	Abs      string
 	Examples []dspy.Example
+	// SHA256 is the hash of the content checked here; the run is pinned to
+	// it, so a file edited before a worker loads it is refused.
+	SHA256 string
 }
 
 // loadDataset reads the dataset given to --flag, so a missing file or a
@@ -100,7 +103,11 @@ func loadDataset(flag, path string, inputKeys []string) (dataset, error) {
 	if err != nil {
 		return dataset{}, usagef("--%s %s: %v", flag, path, err)
 	}
-	examples, err := dspy.LoadDataset(path, inputKeys...)
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return dataset{}, usagef("--%s %s: %v", flag, path, err)
+	}
+	examples, err := dspy.ReadDataset(bytes.NewReader(raw), path, inputKeys...)
 	if err != nil {
 		var de *dspy.DatasetError
 		if errors.As(err, &de) {
@@ -108,7 +115,7 @@ func loadDataset(flag, path string, inputKeys []string) (dataset, error) {
 		}
 		return dataset{}, usagef("--%s %s: %v", flag, path, err)
 	}
-	return dataset{Abs: abs, Examples: examples}, nil
+	return dataset{Abs: abs, Examples: examples, SHA256: activities.DatasetSHA256(raw)}, nil
 }
 
 // datasetPosition renders file:line:column, as compilers do, so editors and
@@ -124,9 +131,10 @@ func datasetPosition(e *dspy.DatasetError) string {
 	return pos
 }
 
-// datasetRef is what the workflow input carries for a checked dataset.
+// ref is what the workflow input carries for a checked dataset: its path,
+// pinned to the content checked here.
 func (d dataset) ref(inputKeys []string) activities.DatasetRef {
-	return activities.DatasetRef{Path: d.Abs, InputKeys: inputKeys}
+	return activities.DatasetRef{Path: d.Abs, InputKeys: inputKeys, SHA256: d.SHA256}
 }
 
 // checkOptimizer rejects an unknown optimizer name, listing the valid ones.

@@ -2,12 +2,10 @@ package workflows
 
 import (
 	"context"
-	"fmt"
 	"math"
 
 	"go.temporal.io/sdk/workflow"
 
-	"github.com/durable-dspy/durable-dspy/activities"
 	"github.com/durable-dspy/durable-dspy/dspy/optimize"
 )
 
@@ -15,17 +13,11 @@ import (
 // scores it as DSPy's Evaluate does. Failed examples are kept and scored with
 // the failure score, never dropped.
 func Evaluate(ctx workflow.Context, in EvaluateInput) (EvaluateResult, error) {
-	actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{StartToCloseTimeout: fiveMinutes})
-	var desc activities.ProgramDescription
-	if err := workflow.ExecuteActivity(withSummary(actx, "describe program "+in.Program.String()), activities.DescribeProgramName, in.Program).Get(ctx, &desc); err != nil {
-		return EvaluateResult{}, fmt.Errorf("describe program: %w", err)
+	loaded, err := loadTask(ctx, in.Program, taskData{Name: "dataset", Ref: in.Dataset})
+	if err != nil {
+		return EvaluateResult{}, err
 	}
-	ref := in.Dataset
-	ref.ProgramInputs = desc.InputKeys
-	var data activities.LoadDatasetOutput
-	if err := workflow.ExecuteActivity(withSummary(actx, "load dataset"), activities.LoadDatasetName, ref).Get(ctx, &data); err != nil {
-		return EvaluateResult{}, fmt.Errorf("load dataset: %w", err)
-	}
+	desc, data := loaded.Program, loaded.Datasets[0]
 	state := desc.Student
 	if in.State != nil {
 		state = *in.State

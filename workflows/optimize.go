@@ -4,13 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"time"
 
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/durable-dspy/durable-dspy/activities"
-	"github.com/durable-dspy/durable-dspy/dspy"
 	"github.com/durable-dspy/durable-dspy/dspy/optimize"
 )
 
@@ -43,9 +41,6 @@ func Optimize(ctx workflow.Context, in OptimizeInput) (OptimizeResult, error) {
 		return OptimizeResult{}, err
 	}
 	if in.Carry != nil {
-		if in.Carry.TrainSHA256 != "" && in.Carry.TrainSHA256 != hashes[0] {
-			return OptimizeResult{}, configError("the trainset changed since this optimization started (sha256 %s, now %s); restore it or start a new optimization", in.Carry.TrainSHA256, hashes[0])
-		}
 		task.Resume = in.Carry.Resume
 	}
 
@@ -89,61 +84,33 @@ func Optimize(ctx workflow.Context, in OptimizeInput) (OptimizeResult, error) {
 	return out, nil
 }
 
-// prepareTask loads the data and the program's structure through activities.
-// It returns the task, the dataset's input keys and the data hashes.
+// prepareTask loads the program's description and the data through the
+// setup activities. It returns the task, the dataset's input keys and the
+// data hashes, trainset then valset.
 func prepareTask(ctx workflow.Context, in OptimizeInput) (optimize.Task, []string, [2]string, error) {
-	var hashes [2]string
-	actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
-		StartToCloseTimeout: 5 * time.Minute,
-		RetryPolicy: &temporal.RetryPolicy{
-			MaximumAttempts: 5, NonRetryableErrorTypes: []string{activities.ErrTypeConfig},
-		},
-	})
-	var desc activities.ProgramDescription
-	if err := workflow.ExecuteActivity(withSummary(actx, "describe program "+in.Program.String()), activities.DescribeProgramName, in.Program).Get(ctx, &desc); err != nil {
-		return optimize.Task{}, nil, hashes, fmt.Errorf("describe program: %w", err)
+	var hashes, pinned [2]string
+	if in.Carry != nil {
+		pinned = [2]string{in.Carry.TrainSHA256, in.Carry.ValSHA256}
 	}
-	load := func(name string, ref activities.DatasetRef, out *activities.LoadDatasetOutput) error {
-		ref.ProgramInputs = desc.InputKeys
-		if err := workflow.ExecuteActivity(withSummary(actx, "load "+name), activities.LoadDatasetName, ref).Get(ctx, out); err != nil {
-			return fmt.Errorf("load %s: %w", name, err)
-		}
-		return nil
+	data := []taskData{{Name: "trainset", Ref: in.Trainset, Pinned: pinned[0]}}
+	if in.Valset != nil {
+		data = append(data, taskData{Name: "valset", Ref: *in.Valset, Pinned: pinned[1]})
 	}
-	var train, val activities.LoadDatasetOutput
-	if err := load("trainset", in.Trainset, &train); err != nil {
+	loaded, err := loadTask(ctx, in.Program, data...)
+	if err != nil {
 		return optimize.Task{}, nil, hashes, err
 	}
+	train := loaded.Datasets[0]
+	task := optimize.Task{Student: loaded.Program.Student, Signatures: loaded.Program.Signatures, Trainset: train.Examples}
 	hashes[0] = train.SHA256
 	if in.Valset != nil {
-		if err := load("valset", *in.Valset, &val); err != nil {
-			return optimize.Task{}, nil, hashes, err
-		}
-		hashes[1] = val.SHA256
-	}
-	task := optimize.Task{
-		Student: desc.Student, Signatures: desc.Signatures,
-		Trainset: markInputs(train.Examples, train.InputKeys), Valset: markInputs(val.Examples, val.InputKeys),
+		task.Valset = loaded.Datasets[1].Examples
+		hashes[1] = loaded.Datasets[1].SHA256
 	}
 	if in.Student != nil {
 		task.Student = *in.Student
 	}
 	return task, train.InputKeys, hashes, nil
-}
-
-// markInputs restores the input marking that examples lose on their way
-// through an activity's JSON result. Optimizers see it: MIPROv2's dataset
-// summary shows the prompt model each example's input keys, so without it a
-// durable run would ask other questions than an in-process one.
-func markInputs(examples []dspy.Example, keys []string) []dspy.Example {
-	if len(keys) == 0 {
-		return examples
-	}
-	out := make([]dspy.Example, len(examples))
-	for i, ex := range examples {
-		out[i] = ex.WithInputs(keys...)
-	}
-	return out
 }
 
 func withSummary(ctx workflow.Context, summary string) workflow.Context {

@@ -31,7 +31,7 @@ type resultJSON struct {
 func (er ExampleResult) MarshalJSON() ([]byte, error) {
 	row := resultJSON{
 		Index:      er.Index,
-		Example:    er.Example,
+		Example:    er.Example.Unmarked(),
 		InputKeys:  er.Example.InputKeys(),
 		Prediction: er.Prediction.Example,
 		Score:      er.Score,
