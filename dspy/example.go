@@ -6,8 +6,8 @@ import (
 	"fmt"
 	"math"
 	"sort"
-	"strconv"
 
+	"github.com/durable-dspy/durable-dspy/internal/coerce"
 	"github.com/durable-dspy/durable-dspy/internal/pyfmt"
 )
 
@@ -315,7 +315,7 @@ func (e *Example) UnmarshalJSON(b []byte) error {
 		if err := dec.Decode(&raw); err != nil {
 			return fmt.Errorf("field %q: %w", key, err)
 		}
-		v := normalizeNumbers(raw)
+		v := coerce.Numbers(raw)
 		if !finite(v) {
 			return fmt.Errorf("field %q: a number is out of range", key)
 		}
@@ -328,30 +328,7 @@ func (e *Example) UnmarshalJSON(b []byte) error {
 	return err
 }
 
-// normalizeNumbers turns json.Number into int (when integral) or float64, recursively.
-func normalizeNumbers(v any) any {
-	switch x := v.(type) {
-	case json.Number:
-		if i, err := strconv.ParseInt(string(x), 10, 64); err == nil {
-			return int(i)
-		}
-		f, _ := x.Float64()
-		return f
-	case []any:
-		for i := range x {
-			x[i] = normalizeNumbers(x[i])
-		}
-		return x
-	case map[string]any:
-		for k := range x {
-			x[k] = normalizeNumbers(x[k])
-		}
-		return x
-	}
-	return v
-}
-
-// finite reports whether v holds no infinite number: normalizeNumbers turns a
+// finite reports whether v holds no infinite number: coerce.Numbers turns a
 // number too large for a float64 into an infinity, which JSON cannot write
 // back, so an example holding one could not travel on.
 func finite(v any) bool {
