@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"context"
@@ -63,9 +63,9 @@ func isTerminal(w io.Writer) bool {
 	return ok && term.IsTerminal(int(f.Fd()))
 }
 
-// execute runs the CLI on args and returns the process exit code. Every
+// Execute runs the CLI on args and returns the process exit code. Every
 // error leaves through here, printed once to stderr.
-func execute(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+func Execute(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	return newApp(stdout, stderr).run(ctx, args)
 }
 

@@ -19,4 +19,4 @@
 //
 // Exit codes: 0 on success, 1 when a run failed, 2 on bad usage (a flag, a
 // file or a line at fault, which the message names).
-package main
+package cli
