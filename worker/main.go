@@ -9,7 +9,7 @@
 //
 //	worker --dev
 //
-// is a complete offline setup. Run `worker --help` for every flag; each has
+// is a complete offline workerlib. Run `worker --help` for every flag; each has
 // an environment variable as its default.
 //
 // Exit status: 0 after a clean shutdown (SIGINT or SIGTERM), 1 on a runtime
@@ -29,7 +29,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/durable-dspy/durable-dspy/worker/setup"
+	"github.com/durable-dspy/durable-dspy/worker/workerlib"
 )
 
 // Exit codes.
@@ -72,7 +72,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 // stderr the logs.
 func newCommand(stdout, stderr io.Writer) *cobra.Command {
 	var (
-		opts     setup.Options
+		opts     workerlib.Options
 		devOnly  bool
 		logLevel slog.Level
 	)
@@ -121,22 +121,22 @@ activities get --stop-timeout to finish, and the dev server stops last.`,
 
 	fs := cmd.Flags()
 	fs.SortFlags = false
-	setup.BindFlags(fs, &opts)
+	workerlib.BindFlags(fs, &opts)
 	fs.BoolVar(&devOnly, flagDevOnly, false, "run only the embedded Temporal dev server and Web UI, without a worker")
 	fs.TextVar(&logLevel, "log-level", slog.LevelInfo, "least severe log level written: debug, info, warn or error")
 	return cmd
 }
 
 // checkFlags rejects combinations that cannot mean what the user intended.
-func checkFlags(cmd *cobra.Command, o setup.Options, devOnly bool) error {
+func checkFlags(cmd *cobra.Command, o workerlib.Options, devOnly bool) error {
 	fs := cmd.Flags()
 	if devOnly && o.Dev {
-		return fmt.Errorf("--%s and --%s exclude each other: --%s runs server and worker, --%s the server alone", flagDevOnly, setup.FlagDev, setup.FlagDev, flagDevOnly)
+		return fmt.Errorf("--%s and --%s exclude each other: --%s runs server and worker, --%s the server alone", flagDevOnly, workerlib.FlagDev, workerlib.FlagDev, flagDevOnly)
 	}
 	if o.Dev || devOnly {
-		for _, name := range []string{setup.FlagAddress, setup.FlagTLSCert, setup.FlagTLSKey, setup.FlagTLSCA, setup.FlagTLSServerName} {
+		for _, name := range []string{workerlib.FlagAddress, workerlib.FlagTLSCert, workerlib.FlagTLSKey, workerlib.FlagTLSCA, workerlib.FlagTLSServerName} {
 			if fs.Changed(name) {
-				return fmt.Errorf("--%s does not apply to the embedded dev server; drop it, or drop --%s to connect to an existing Temporal", name, setup.FlagDev)
+				return fmt.Errorf("--%s does not apply to the embedded dev server; drop it, or drop --%s to connect to an existing Temporal", name, workerlib.FlagDev)
 			}
 		}
 	}
@@ -144,8 +144,8 @@ func checkFlags(cmd *cobra.Command, o setup.Options, devOnly bool) error {
 }
 
 // serveWorker runs the worker until a signal or a fatal error.
-func serveWorker(ctx context.Context, stopSignals context.CancelFunc, o setup.Options, stdout io.Writer) error {
-	w, err := setup.Start(ctx, o)
+func serveWorker(ctx context.Context, stopSignals context.CancelFunc, o workerlib.Options, stdout io.Writer) error {
+	w, err := workerlib.Start(ctx, o)
 	if err != nil {
 		return err
 	}
@@ -178,8 +178,8 @@ func serveWorker(ctx context.Context, stopSignals context.CancelFunc, o setup.Op
 }
 
 // serveDev runs the embedded dev server alone until a signal.
-func serveDev(ctx context.Context, stopSignals context.CancelFunc, o setup.Options, stdout io.Writer) error {
-	srv, err := setup.StartDevServer(ctx, o)
+func serveDev(ctx context.Context, stopSignals context.CancelFunc, o workerlib.Options, stdout io.Writer) error {
+	srv, err := workerlib.StartDevServer(ctx, o)
 	if err != nil {
 		return err
 	}

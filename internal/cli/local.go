@@ -8,7 +8,7 @@ import (
 	"github.com/durable-dspy/durable-dspy/dspy"
 	"github.com/durable-dspy/durable-dspy/dspy/lm"
 	"github.com/durable-dspy/durable-dspy/simlm"
-	"github.com/durable-dspy/durable-dspy/worker/setup"
+	"github.com/durable-dspy/durable-dspy/worker/workerlib"
 )
 
 // localFlags are the flags of the commands that build a program here: run
@@ -55,7 +55,7 @@ type localLM struct {
 	description string
 }
 
-func newLocalLM(o setup.LMOptions) (*localLM, error) {
+func newLocalLM(o workerlib.LMOptions) (*localLM, error) {
 	baseURL := o.BaseURL
 	if baseURL == "" {
 		baseURL = os.Getenv(lm.EnvBaseURL)
@@ -63,10 +63,10 @@ func newLocalLM(o setup.LMOptions) (*localLM, error) {
 	apiKey := os.Getenv(lm.EnvAPIKey)
 	l := &localLM{}
 	opts := lm.Options{Model: o.Model, Timeout: o.Timeout, MaxRetries: o.MaxRetries}
-	if baseURL == setup.SimulatedBaseURL || (baseURL == "" && apiKey == "") {
+	if baseURL == workerlib.SimulatedBaseURL || (baseURL == "" && apiKey == "") {
 		cfg, err := simlm.ParseConfig(o.Sim)
 		if err != nil {
-			return nil, usagef("--%s: %v", setup.FlagSim, err)
+			return nil, usagef("--%s: %v", workerlib.FlagSim, err)
 		}
 		l.sim = simlm.New(cfg)
 		if err := l.sim.Start(); err != nil {
@@ -84,14 +84,14 @@ func newLocalLM(o setup.LMOptions) (*localLM, error) {
 	} else {
 		opts.BaseURL, opts.APIKey = baseURL, apiKey
 		if opts.Model == "" {
-			opts.Model = setup.DefaultModel
+			opts.Model = workerlib.DefaultModel
 		}
 		l.description = opts.Model
 	}
 	c, err := lm.New(opts)
 	if err != nil {
 		_ = l.Close()
-		return nil, fmt.Errorf("LM (--%s, --%s): %w", setup.FlagLMBaseURL, setup.FlagLMModel, err)
+		return nil, fmt.Errorf("LM (--%s, --%s): %w", workerlib.FlagLMBaseURL, workerlib.FlagLMModel, err)
 	}
 	l.client = c
 	return l, nil

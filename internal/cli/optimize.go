@@ -13,7 +13,7 @@ import (
 	"github.com/durable-dspy/durable-dspy/activities"
 	"github.com/durable-dspy/durable-dspy/dspy"
 	"github.com/durable-dspy/durable-dspy/dspy/optimize"
-	"github.com/durable-dspy/durable-dspy/worker/setup"
+	"github.com/durable-dspy/durable-dspy/worker/workerlib"
 	"github.com/durable-dspy/durable-dspy/workflows"
 )
 
@@ -83,7 +83,7 @@ LM calls and cost the run plans for.`,
 	fs.StringVar(&f.out, "out", "", "with --wait, write the compiled program (DSPy JSON) to this file")
 	fs.BoolVar(&f.dryRun, "dry-run", false, "start nothing: print the planned LM calls per model and their cost")
 	f.dry.bind(fs)
-	bindWorkerFlags(cmd, &a.opts, setup.FlagLMModel, setup.FlagLMPromptModel)
+	bindWorkerFlags(cmd, &a.opts, workerlib.FlagLMModel, workerlib.FlagLMPromptModel)
 	return cmd
 }
 

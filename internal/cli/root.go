@@ -15,7 +15,7 @@ import (
 	"go.temporal.io/sdk/client"
 	"golang.org/x/term"
 
-	"github.com/durable-dspy/durable-dspy/worker/setup"
+	"github.com/durable-dspy/durable-dspy/worker/workerlib"
 )
 
 // EnvUIURL names the environment variable that sets the Web UI's base URL
@@ -28,7 +28,7 @@ const defaultUIURL = "http://127.0.0.1:8233"
 // app is what every command shares: the connection options bound to the
 // global flags, the output streams and the seams tests replace.
 type app struct {
-	opts   setup.Options
+	opts   workerlib.Options
 	uiURL  string
 	stdout io.Writer
 	stderr io.Writer
@@ -53,7 +53,7 @@ func newApp(stdout, stderr io.Writer) *app {
 		if err := a.opts.Validate(); err != nil {
 			return nil, asUsage(err)
 		}
-		return setup.Dial(ctx, a.opts)
+		return workerlib.Dial(ctx, a.opts)
 	}
 	return a
 }
@@ -88,7 +88,7 @@ func newRootCmd(a *app) *cobra.Command {
 		Short: "Optimize DSPy-style LM programs durably on Temporal",
 		Long: `starter drives durable-dspy: it starts optimizations and evaluations as
 Temporal workflows, follows and steers them, exports compiled programs, and
-runs or inspects programs locally. "starter demo" shows it all with no setup.
+runs or inspects programs locally. "starter demo" shows it all with no workerlib.
 
 Exit codes: 0 success, 1 the run failed, 2 bad usage.`,
 		SilenceUsage:  true,
@@ -111,7 +111,7 @@ Exit codes: 0 success, 1 the run failed, 2 bad usage.`,
 	root.CompletionOptions.DisableDefaultCmd = true
 
 	pf := root.PersistentFlags()
-	setup.BindClientFlags(pf, &a.opts)
+	workerlib.BindClientFlags(pf, &a.opts)
 	a.uiURL = os.Getenv(EnvUIURL)
 	if a.uiURL == "" {
 		a.uiURL = defaultUIURL
@@ -138,12 +138,12 @@ Exit codes: 0 success, 1 the run failed, 2 bad usage.`,
 	return root
 }
 
-// bindWorkerFlags adds to cmd the worker flags (setup.BindFlags) named in
+// bindWorkerFlags adds to cmd the worker flags (workerlib.BindFlags) named in
 // names, bound to a's options, so commands that need, say, the LM settings
 // spell them exactly as the worker does.
-func bindWorkerFlags(cmd *cobra.Command, o *setup.Options, names ...string) {
+func bindWorkerFlags(cmd *cobra.Command, o *workerlib.Options, names ...string) {
 	all := pflag.NewFlagSet("worker", pflag.ContinueOnError)
-	setup.BindFlags(all, o)
+	workerlib.BindFlags(all, o)
 	for _, name := range names {
 		f := all.Lookup(name)
 		if f == nil {

@@ -39,4 +39,4 @@
 // OPENAI_API_KEY, have no flags at all.
 //
 // Errors name the flag or environment variable to change.
-package setup
+package workerlib

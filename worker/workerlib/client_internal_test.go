@@ -1,4 +1,4 @@
-package setup
+package workerlib
 
 import (
 	"crypto/ecdsa"

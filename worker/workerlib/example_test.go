@@ -1,4 +1,4 @@
-package setup_test
+package workerlib_test
 
 import (
 	"context"
@@ -11,7 +11,7 @@ import (
 	"github.com/durable-dspy/durable-dspy/activities"
 	"github.com/durable-dspy/durable-dspy/dspy"
 	"github.com/durable-dspy/durable-dspy/dspy/spec"
-	"github.com/durable-dspy/durable-dspy/worker/setup"
+	"github.com/durable-dspy/durable-dspy/worker/workerlib"
 	"github.com/durable-dspy/durable-dspy/workflows"
 )
 
@@ -19,7 +19,7 @@ import (
 // LM, and evaluate a program through it.
 func Example() {
 	ctx := context.Background()
-	w, err := setup.Start(ctx, setup.Options{Dev: true})
+	w, err := workerlib.Start(ctx, workerlib.Options{Dev: true})
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -46,9 +46,9 @@ func Example() {
 // Share the worker's flags with another command, so both accept the same
 // command lines and environment variables.
 func ExampleBindFlags() {
-	var o setup.Options
+	var o workerlib.Options
 	fs := pflag.NewFlagSet("demo", pflag.ExitOnError)
-	setup.BindFlags(fs, &o)
+	workerlib.BindFlags(fs, &o)
 	_ = fs.Parse([]string{"--dev", "--sim", "seed=3"})
 	fmt.Println(o.Dev, o.LM.Sim, o.TaskQueue)
 }

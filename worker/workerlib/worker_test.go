@@ -1,4 +1,4 @@
-package setup_test
+package workerlib_test
 
 import (
 	"context"
@@ -21,7 +21,7 @@ import (
 	"github.com/durable-dspy/durable-dspy/dspy/spec"
 	"github.com/durable-dspy/durable-dspy/simlm"
 	"github.com/durable-dspy/durable-dspy/worker/devserver"
-	"github.com/durable-dspy/durable-dspy/worker/setup"
+	"github.com/durable-dspy/durable-dspy/worker/workerlib"
 	"github.com/durable-dspy/durable-dspy/workflows"
 )
 
@@ -32,7 +32,7 @@ const startTimeout = 2 * time.Minute
 func offline(t *testing.T) {
 	t.Setenv(lm.EnvAPIKey, "")
 	t.Setenv(lm.EnvBaseURL, "")
-	t.Setenv(setup.EnvAPIKey, "")
+	t.Setenv(workerlib.EnvAPIKey, "")
 }
 
 func testLogger(t *testing.T) *slog.Logger {
@@ -41,22 +41,22 @@ func testLogger(t *testing.T) *slog.Logger {
 
 // devOptions is a dev worker that leaves nothing behind but files in t's
 // temporary directory.
-func devOptions(t *testing.T) setup.Options {
+func devOptions(t *testing.T) workerlib.Options {
 	dir := t.TempDir()
-	return setup.Options{
+	return workerlib.Options{
 		Dev:       true,
 		DevDB:     filepath.Join(dir, "temporal", "dev.db"),
 		DevUIPort: devserver.NoUI,
-		LM:        setup.LMOptions{CacheDir: filepath.Join(dir, "cache"), MaxRetries: 3},
+		LM:        workerlib.LMOptions{CacheDir: filepath.Join(dir, "cache"), MaxRetries: 3},
 		Logger:    testLogger(t),
 	}
 }
 
-func startWorker(t *testing.T, o setup.Options) *setup.Worker {
+func startWorker(t *testing.T, o workerlib.Options) *workerlib.Worker {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(t.Context(), startTimeout)
 	defer cancel()
-	w, err := setup.Start(ctx, o)
+	w, err := workerlib.Start(ctx, o)
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = w.Stop() })
 	return w
@@ -75,9 +75,9 @@ func TestDevWorkerRunsEvaluateWorkflowOnSimulatedLM(t *testing.T) {
 	o := devOptions(t)
 	w := startWorker(t, o)
 
-	assert.Equal(t, setup.DefaultNamespace, w.Namespace())
-	assert.Equal(t, setup.DefaultTaskQueue, w.TaskQueue())
-	assert.NotEqual(t, setup.DefaultAddress, w.Address(), "a dev worker dials its own server on a free port")
+	assert.Equal(t, workerlib.DefaultNamespace, w.Namespace())
+	assert.Equal(t, workerlib.DefaultTaskQueue, w.TaskQueue())
+	assert.NotEqual(t, workerlib.DefaultAddress, w.Address(), "a dev worker dials its own server on a free port")
 	assert.Empty(t, w.UIURL(), "the UI was disabled")
 	assert.Regexp(t, `^simulated LM at http://127\.0\.0\.1:\d+/v1 \(seed 0\)$`, w.LMDescription())
 
@@ -140,22 +140,22 @@ func TestDevWorkerKeepsWorkflowsAcrossRestartOnTheSameDatabase(t *testing.T) {
 func TestStartFailsQuicklyWithAClearErrorWhenTemporalIsUnreachable(t *testing.T) {
 	offline(t)
 	addr := closedAddress(t)
-	_, err := setup.Start(t.Context(), setup.Options{
+	_, err := workerlib.Start(t.Context(), workerlib.Options{
 		Address:     addr,
 		DialTimeout: 5 * time.Second,
-		LM:          setup.LMOptions{BaseURL: setup.SimulatedBaseURL},
+		LM:          workerlib.LMOptions{BaseURL: workerlib.SimulatedBaseURL},
 		Logger:      testLogger(t),
 	})
 	require.Error(t, err)
-	assert.ErrorIs(t, err, setup.ErrUnreachable)
+	assert.ErrorIs(t, err, workerlib.ErrUnreachable)
 	assert.Contains(t, err.Error(), "cannot reach Temporal at "+addr)
 	assert.Contains(t, err.Error(), "--address")
 	assert.Contains(t, err.Error(), "worker --dev")
 }
 
 func TestDialNamesTheNamespaceFlagWhenTheNamespaceIsMissing(t *testing.T) {
-	srv := startDevServer(t, setup.SearchAttributes())
-	_, err := setup.Dial(t.Context(), setup.Options{Address: srv.FrontendAddress(), Namespace: "no-such-namespace", Logger: testLogger(t)})
+	srv := startDevServer(t, workerlib.SearchAttributes())
+	_, err := workerlib.Dial(t.Context(), workerlib.Options{Address: srv.FrontendAddress(), Namespace: "no-such-namespace", Logger: testLogger(t)})
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), `namespace "no-such-namespace" does not exist`)
 	assert.Contains(t, err.Error(), "--namespace")
@@ -164,24 +164,24 @@ func TestDialNamesTheNamespaceFlagWhenTheNamespaceIsMissing(t *testing.T) {
 func TestStartAgainstAServerWithoutSearchAttributesSaysHowToCreateThem(t *testing.T) {
 	offline(t)
 	srv := startDevServer(t, nil)
-	_, err := setup.Start(t.Context(), setup.Options{
+	_, err := workerlib.Start(t.Context(), workerlib.Options{
 		Address: srv.FrontendAddress(),
-		LM:      setup.LMOptions{BaseURL: setup.SimulatedBaseURL},
+		LM:      workerlib.LMOptions{BaseURL: workerlib.SimulatedBaseURL},
 		Logger:  testLogger(t),
 	})
 	require.Error(t, err)
-	for name, typ := range setup.SearchAttributes() {
+	for name, typ := range workerlib.SearchAttributes() {
 		assert.Contains(t, err.Error(), "--name "+name+" --type "+typ.String())
 	}
 }
 
 func TestStartAgainstAnExistingServerRunsTheWorker(t *testing.T) {
 	offline(t)
-	srv := startDevServer(t, setup.SearchAttributes())
-	w := startWorker(t, setup.Options{
+	srv := startDevServer(t, workerlib.SearchAttributes())
+	w := startWorker(t, workerlib.Options{
 		Address:   srv.FrontendAddress(),
 		TaskQueue: "external",
-		LM:        setup.LMOptions{BaseURL: setup.SimulatedBaseURL},
+		LM:        workerlib.LMOptions{BaseURL: workerlib.SimulatedBaseURL},
 		Logger:    testLogger(t),
 	})
 	assert.Equal(t, srv.FrontendAddress(), w.Address())
@@ -191,10 +191,10 @@ func TestStartAgainstAnExistingServerRunsTheWorker(t *testing.T) {
 }
 
 func TestStartReportsEveryInvalidOptionByFlag(t *testing.T) {
-	_, err := setup.Start(t.Context(), setup.Options{
+	_, err := workerlib.Start(t.Context(), workerlib.Options{
 		TLSCertFile: "client.pem",
 		Concurrency: -1,
-		LM:          setup.LMOptions{MaxRetries: -2, RequestsPerSecond: -1},
+		LM:          workerlib.LMOptions{MaxRetries: -2, RequestsPerSecond: -1},
 	})
 	require.Error(t, err)
 	for _, flag := range []string{"--tls-key-file", "--concurrency", "--lm-max-retries", "--lm-rps"} {
@@ -205,10 +205,10 @@ func TestStartReportsEveryInvalidOptionByFlag(t *testing.T) {
 func TestStartLeavesNothingRunningWhenTheLMCacheIsLocked(t *testing.T) {
 	offline(t)
 	dir := t.TempDir()
-	o := setup.Options{Dev: true, DevUIPort: devserver.NoUI, LM: setup.LMOptions{CacheDir: dir}, Logger: testLogger(t)}
+	o := workerlib.Options{Dev: true, DevUIPort: devserver.NoUI, LM: workerlib.LMOptions{CacheDir: dir}, Logger: testLogger(t)}
 	startWorker(t, o)
 
-	_, err := setup.Start(t.Context(), o)
+	_, err := workerlib.Start(t.Context(), o)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "--lm-cache-dir "+dir)
 }

@@ -1,0 +1,116 @@
+package workerlib_test
+
+import (
+	"os"
+	"testing"
+	"time"
+
+	"github.com/spf13/pflag"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/durable-dspy/durable-dspy/worker/workerlib"
+)
+
+// clearEnv unsets every variable BindFlags reads, so the host's environment
+// cannot leak into a test.
+func clearEnv(t *testing.T) {
+	for _, v := range []string{
+		workerlib.EnvAddress, workerlib.EnvNamespace, workerlib.EnvTaskQueue, workerlib.EnvDialTimeout,
+		workerlib.EnvTLSCert, workerlib.EnvTLSKey, workerlib.EnvTLSCA, workerlib.EnvTLSServerName,
+		workerlib.EnvDev, workerlib.EnvDevDB, workerlib.EnvDevIP, workerlib.EnvDevPort, workerlib.EnvDevUIPort,
+		workerlib.EnvLMBaseURL, workerlib.EnvLMModel, workerlib.EnvLMPromptModel, workerlib.EnvLMTimeout,
+		workerlib.EnvLMMaxRetries, workerlib.EnvLMMaxConcurrency, workerlib.EnvLMRPS, workerlib.EnvLMCacheDir,
+		workerlib.EnvSim, "SIMLM", workerlib.EnvConcurrency, workerlib.EnvMaxConcurrentActivities, workerlib.EnvStopTimeout,
+	} {
+		t.Setenv(v, "")
+		// t.Setenv restores the variable afterwards; unset it for the test itself.
+		require.NoError(t, os.Unsetenv(v))
+	}
+}
+
+func bind(t *testing.T, args ...string) (workerlib.Options, *pflag.FlagSet) {
+	t.Helper()
+	var o workerlib.Options
+	fs := pflag.NewFlagSet("test", pflag.ContinueOnError)
+	workerlib.BindFlags(fs, &o)
+	require.NoError(t, fs.Parse(args))
+	return o, fs
+}
+
+func TestBindFlagsDefaultsAreTheDefaultOptions(t *testing.T) {
+	clearEnv(t)
+	o, _ := bind(t)
+	assert.Equal(t, workerlib.DefaultOptions(), o)
+}
+
+func TestBindFlagsTakesDefaultsFromTheEnvironment(t *testing.T) {
+	clearEnv(t)
+	t.Setenv(workerlib.EnvAddress, "temporal:7233")
+	t.Setenv(workerlib.EnvNamespace, "prod")
+	t.Setenv(workerlib.EnvLMModel, "gpt-4.1-mini")
+	t.Setenv(workerlib.EnvLMTimeout, "45s")
+	t.Setenv(workerlib.EnvDev, "true")
+	t.Setenv("SIMLM", "seed=4")
+
+	o, fs := bind(t)
+	assert.Equal(t, "temporal:7233", o.Address)
+	assert.Equal(t, "prod", o.Namespace)
+	assert.Equal(t, "gpt-4.1-mini", o.LM.Model)
+	assert.Equal(t, 45*time.Second, o.LM.Timeout)
+	assert.True(t, o.Dev)
+	assert.Equal(t, "seed=4", o.LM.Sim, "simlm's own variable is read when DSPY_SIM is unset")
+	assert.Equal(t, "temporal:7233", fs.Lookup(workerlib.FlagAddress).DefValue, "help shows the default in force")
+	assert.Contains(t, fs.Lookup(workerlib.FlagAddress).Usage, "$"+workerlib.EnvAddress)
+}
+
+func TestFlagsOverrideTheEnvironment(t *testing.T) {
+	clearEnv(t)
+	t.Setenv(workerlib.EnvAddress, "temporal:7233")
+	o, _ := bind(t, "--address", "other:7233", "--lm-max-retries", "0", "--lm-cache-dir", workerlib.CacheOff)
+	assert.Equal(t, "other:7233", o.Address)
+	assert.Zero(t, o.LM.MaxRetries)
+	assert.Equal(t, workerlib.CacheOff, o.LM.CacheDir)
+}
+
+func TestAMalformedEnvironmentValueFailsValidationNamingTheVariable(t *testing.T) {
+	clearEnv(t)
+	t.Setenv(workerlib.EnvLMMaxRetries, "lots")
+	o, _ := bind(t)
+	err := o.Validate()
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "$"+workerlib.EnvLMMaxRetries+`="lots"`)
+	assert.Contains(t, err.Error(), "--"+workerlib.FlagLMMaxRetries)
+	assert.Equal(t, workerlib.DefaultLMRetries, o.LM.MaxRetries, "the default stays in force")
+}
+
+func TestAMalformedEnvironmentValueIsForgivenWhenItsFlagIsGiven(t *testing.T) {
+	clearEnv(t)
+	t.Setenv(workerlib.EnvLMMaxRetries, "lots")
+	o, _ := bind(t, "--lm-max-retries", "5")
+	assert.NoError(t, o.Validate())
+	assert.Equal(t, 5, o.LM.MaxRetries)
+}
+
+func TestBindClientFlagsBindsOnlyTheConnection(t *testing.T) {
+	clearEnv(t)
+	var o workerlib.Options
+	fs := pflag.NewFlagSet("test", pflag.ContinueOnError)
+	workerlib.BindClientFlags(fs, &o)
+	for _, name := range []string{workerlib.FlagAddress, workerlib.FlagNamespace, workerlib.FlagTaskQueue, workerlib.FlagTLSCert, workerlib.FlagDialTimeout} {
+		assert.NotNil(t, fs.Lookup(name), name)
+	}
+	for _, name := range []string{workerlib.FlagDev, workerlib.FlagLMModel, workerlib.FlagSim} {
+		assert.Nil(t, fs.Lookup(name), name)
+	}
+}
+
+func TestNoFlagTakesASecret(t *testing.T) {
+	clearEnv(t)
+	_, fs := bind(t)
+	fs.VisitAll(func(f *pflag.Flag) {
+		assert.NotContains(t, f.Name, "api-key", "secrets come from the environment only")
+		assert.NotContains(t, f.Name, "token")
+		assert.NotContains(t, f.Name, "password")
+	})
+}
