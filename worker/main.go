@@ -29,6 +29,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/durable-dspy/durable-dspy/worker/temporalconn"
 	"github.com/durable-dspy/durable-dspy/worker/workerlib"
 )
 
@@ -130,13 +131,13 @@ activities get --stop-timeout to finish, and the dev server stops last.`,
 // checkFlags rejects combinations that cannot mean what the user intended.
 func checkFlags(cmd *cobra.Command, o workerlib.Options, devOnly bool) error {
 	fs := cmd.Flags()
-	if devOnly && o.Dev {
-		return fmt.Errorf("--%s and --%s exclude each other: --%s runs server and worker, --%s the server alone", flagDevOnly, workerlib.FlagDev, workerlib.FlagDev, flagDevOnly)
+	if devOnly && o.Temporal.Dev {
+		return fmt.Errorf("--%s and --%s exclude each other: --%s runs server and worker, --%s the server alone", flagDevOnly, temporalconn.FlagDev, temporalconn.FlagDev, flagDevOnly)
 	}
-	if o.Dev || devOnly {
-		for _, name := range []string{workerlib.FlagAddress, workerlib.FlagTLSCert, workerlib.FlagTLSKey, workerlib.FlagTLSCA, workerlib.FlagTLSServerName} {
+	if o.Temporal.Dev || devOnly {
+		for _, name := range []string{temporalconn.FlagAddress, temporalconn.FlagTLSCert, temporalconn.FlagTLSKey, temporalconn.FlagTLSCA, temporalconn.FlagTLSServerName} {
 			if fs.Changed(name) {
-				return fmt.Errorf("--%s does not apply to the embedded dev server; drop it, or drop --%s to connect to an existing Temporal", name, workerlib.FlagDev)
+				return fmt.Errorf("--%s does not apply to the embedded dev server; drop it, or drop --%s to connect to an existing Temporal", name, temporalconn.FlagDev)
 			}
 		}
 	}
@@ -179,7 +180,7 @@ func serveWorker(ctx context.Context, stopSignals context.CancelFunc, o workerli
 
 // serveDev runs the embedded dev server alone until a signal.
 func serveDev(ctx context.Context, stopSignals context.CancelFunc, o workerlib.Options, stdout io.Writer) error {
-	srv, err := workerlib.StartDevServer(ctx, o)
+	srv, err := temporalconn.StartDevServer(ctx, o.Temporal, o.Logger)
 	if err != nil {
 		return err
 	}

@@ -19,7 +19,8 @@ import (
 	"github.com/durable-dspy/durable-dspy/internal/bench/durable"
 	"github.com/durable-dspy/durable-dspy/simlm"
 	"github.com/durable-dspy/durable-dspy/worker/devserver"
-	"github.com/durable-dspy/durable-dspy/worker/workerlib"
+	"github.com/durable-dspy/durable-dspy/worker/lmconfig"
+	"github.com/durable-dspy/durable-dspy/worker/temporalconn"
 )
 
 // benchSections lists the sections of starter bench, in the order they run.
@@ -197,7 +198,7 @@ func benchInputs(f *benchFlags, sp spec.Program, n int) ([]dspy.Example, error) 
 // The returned function stops the simulated server.
 func benchLM(f *benchFlags) (lm.Options, time.Duration, string, func(), error) {
 	baseURL, apiKey := os.Getenv(lm.EnvBaseURL), os.Getenv(lm.EnvAPIKey)
-	if f.simLatency > 0 || (baseURL == "" && apiKey == "") || baseURL == workerlib.SimulatedBaseURL {
+	if f.simLatency > 0 || (baseURL == "" && apiKey == "") || baseURL == lmconfig.SimulatedBaseURL {
 		latency := f.simLatency
 		if latency <= 0 {
 			latency = 100 * time.Millisecond
@@ -209,9 +210,9 @@ func benchLM(f *benchFlags) (lm.Options, time.Duration, string, func(), error) {
 		desc := fmt.Sprintf("simulated (fixed %s latency)", latency)
 		return lm.Options{Model: simlm.DefaultModel, BaseURL: sim.URL(), APIKey: "simulated"}, latency, desc, func() { _ = sim.Close() }, nil
 	}
-	model := os.Getenv(workerlib.EnvLMModel)
+	model := os.Getenv(lmconfig.EnvModel)
 	if model == "" {
-		model = workerlib.DefaultModel
+		model = lmconfig.DefaultModel
 	}
 	return lm.Options{Model: model, BaseURL: baseURL, APIKey: apiKey}, 0, model, func() {}, nil
 }
@@ -310,15 +311,15 @@ func benchDurable(cmd *cobra.Command, f *benchFlags, lmOpts lm.Options, sp spec.
 	ctx := cmd.Context()
 	var c client.Client
 	var server string
-	if addr := cmd.Flag(workerlib.FlagAddress); addr != nil && addr.Changed {
+	if addr := cmd.Flag(temporalconn.FlagAddress); addr != nil && addr.Changed {
 		namespace := "default"
-		if ns := cmd.Flag(workerlib.FlagNamespace); ns != nil && ns.Value.String() != "" {
+		if ns := cmd.Flag(temporalconn.FlagNamespace); ns != nil && ns.Value.String() != "" {
 			namespace = ns.Value.String()
 		}
 		var err error
 		c, err = client.DialContext(ctx, client.Options{HostPort: addr.Value.String(), Namespace: namespace, Logger: durable.QuietLogger()})
 		if err != nil {
-			return bench.DurableReport{}, fmt.Errorf("connect to Temporal at %s (--%s): %w", addr.Value.String(), workerlib.FlagAddress, err)
+			return bench.DurableReport{}, fmt.Errorf("connect to Temporal at %s (--%s): %w", addr.Value.String(), temporalconn.FlagAddress, err)
 		}
 		server = "server at " + addr.Value.String()
 	} else {

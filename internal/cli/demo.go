@@ -14,6 +14,8 @@ import (
 	"github.com/durable-dspy/durable-dspy/dspy/lm"
 	"github.com/durable-dspy/durable-dspy/dspy/spec"
 	"github.com/durable-dspy/durable-dspy/simlm"
+	"github.com/durable-dspy/durable-dspy/worker/lmconfig"
+	"github.com/durable-dspy/durable-dspy/worker/temporalconn"
 	"github.com/durable-dspy/durable-dspy/worker/workerlib"
 	"github.com/durable-dspy/durable-dspy/workflows"
 )
@@ -72,8 +74,8 @@ gpt-4o-mini) and says so; --lm-base-url sim forces the simulator.
 	}
 	cmd.Flags().StringVar(&f.optimizer, "optimizer", "bootstrap_random_search", "optimizer to demonstrate")
 	cmd.Flags().BoolVar(&f.serve, "serve", false, "keep serving the Web UI after the run, until Ctrl-C")
-	bindWorkerFlags(cmd, &a.opts, workerlib.FlagDevUIPort, workerlib.FlagDevPort, workerlib.FlagDevDB,
-		workerlib.FlagLMBaseURL, workerlib.FlagLMModel, workerlib.FlagLMPromptModel, workerlib.FlagLMCacheDir, workerlib.FlagSim)
+	bindWorkerFlags(cmd, &a.opts, temporalconn.FlagDevUIPort, temporalconn.FlagDevPort, temporalconn.FlagDevDB,
+		lmconfig.FlagBaseURL, lmconfig.FlagModel, lmconfig.FlagPromptModel, lmconfig.FlagCacheDir, lmconfig.FlagSim)
 	return cmd
 }
 
@@ -92,7 +94,7 @@ func (a *app) demo(ctx context.Context, f *demoFlags) error {
 	}
 
 	opts := a.opts
-	opts.Dev = true
+	opts.Temporal.Dev = true
 	fmt.Fprintln(a.stderr, "starting the embedded Temporal server and a worker...")
 	w, err := workerlib.Start(ctx, opts)
 	if err != nil {
@@ -103,7 +105,7 @@ func (a *app) demo(ctx context.Context, f *demoFlags) error {
 			fmt.Fprintf(a.stderr, "stopping the worker: %v\n", err)
 		}
 	}()
-	if os.Getenv(lm.EnvAPIKey) != "" && opts.LM.BaseURL != workerlib.SimulatedBaseURL {
+	if os.Getenv(lm.EnvAPIKey) != "" && opts.LM.BaseURL != lmconfig.SimulatedBaseURL {
 		fmt.Fprintf(a.stdout, "LM:          the real LM, because %s is set: %s\n", lm.EnvAPIKey, w.LMDescription())
 	} else {
 		fmt.Fprintf(a.stdout, "LM:          %s (set %s to use a real one)\n", w.LMDescription(), lm.EnvAPIKey)

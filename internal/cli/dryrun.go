@@ -16,7 +16,7 @@ import (
 	"github.com/durable-dspy/durable-dspy/dspy/optimize"
 	"github.com/durable-dspy/durable-dspy/dspy/spec"
 	"github.com/durable-dspy/durable-dspy/simlm"
-	"github.com/durable-dspy/durable-dspy/worker/workerlib"
+	"github.com/durable-dspy/durable-dspy/worker/lmconfig"
 	"github.com/durable-dspy/durable-dspy/workflows"
 )
 
@@ -297,7 +297,7 @@ func (a *app) dryRun(f *optimizeFlags, params json.RawMessage, sp *spec.Program,
 	case simulated:
 		taskModel = simlm.DefaultModel
 	case taskModel == "":
-		taskModel = workerlib.DefaultModel
+		taskModel = lmconfig.DefaultModel
 	}
 	promptModel := a.opts.LM.PromptModel
 	if promptModel == "" {

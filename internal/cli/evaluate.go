@@ -84,7 +84,7 @@ func (a *app) evaluate(cmd *cobra.Command, f *evaluateFlags) error {
 		id = newRunID("evaluate")
 	}
 	return a.withClient(ctx, func(c client.Client) error {
-		run, err := c.ExecuteWorkflow(ctx, workflows.EvaluateStartOptions(id, a.opts.TaskQueue, in), workflows.EvaluateWorkflowName, in)
+		run, err := c.ExecuteWorkflow(ctx, workflows.EvaluateStartOptions(id, a.opts.Temporal.TaskQueue, in), workflows.EvaluateWorkflowName, in)
 		if err != nil {
 			return fmt.Errorf("start evaluation %s: %w", id, err)
 		}

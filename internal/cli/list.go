@@ -42,7 +42,7 @@ or, for any other value, the optimizer's own DspyStatus.`,
 			ctx := cmd.Context()
 			return a.withClient(ctx, func(c client.Client) error {
 				resp, err := c.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{
-					Namespace: a.opts.Namespace, Query: query, PageSize: int32(f.limit),
+					Namespace: a.opts.Temporal.Namespace, Query: query, PageSize: int32(f.limit),
 				})
 				if err != nil {
 					return fmt.Errorf("list runs (query %s): %w", query, err)

@@ -8,7 +8,7 @@ import (
 	"github.com/durable-dspy/durable-dspy/dspy"
 	"github.com/durable-dspy/durable-dspy/dspy/lm"
 	"github.com/durable-dspy/durable-dspy/simlm"
-	"github.com/durable-dspy/durable-dspy/worker/workerlib"
+	"github.com/durable-dspy/durable-dspy/worker/lmconfig"
 )
 
 // localFlags are the flags of the commands that build a program here: run
@@ -55,7 +55,7 @@ type localLM struct {
 	description string
 }
 
-func newLocalLM(o workerlib.LMOptions) (*localLM, error) {
+func newLocalLM(o lmconfig.Options) (*localLM, error) {
 	baseURL := o.BaseURL
 	if baseURL == "" {
 		baseURL = os.Getenv(lm.EnvBaseURL)
@@ -63,10 +63,10 @@ func newLocalLM(o workerlib.LMOptions) (*localLM, error) {
 	apiKey := os.Getenv(lm.EnvAPIKey)
 	l := &localLM{}
 	opts := lm.Options{Model: o.Model, Timeout: o.Timeout, MaxRetries: o.MaxRetries}
-	if baseURL == workerlib.SimulatedBaseURL || (baseURL == "" && apiKey == "") {
+	if baseURL == lmconfig.SimulatedBaseURL || (baseURL == "" && apiKey == "") {
 		cfg, err := simlm.ParseConfig(o.Sim)
 		if err != nil {
-			return nil, usagef("--%s: %v", workerlib.FlagSim, err)
+			return nil, usagef("--%s: %v", lmconfig.FlagSim, err)
 		}
 		l.sim = simlm.New(cfg)
 		if err := l.sim.Start(); err != nil {
@@ -84,14 +84,14 @@ func newLocalLM(o workerlib.LMOptions) (*localLM, error) {
 	} else {
 		opts.BaseURL, opts.APIKey = baseURL, apiKey
 		if opts.Model == "" {
-			opts.Model = workerlib.DefaultModel
+			opts.Model = lmconfig.DefaultModel
 		}
 		l.description = opts.Model
 	}
 	c, err := lm.New(opts)
 	if err != nil {
 		_ = l.Close()
-		return nil, fmt.Errorf("LM (--%s, --%s): %w", workerlib.FlagLMBaseURL, workerlib.FlagLMModel, err)
+		return nil, fmt.Errorf("LM (--%s, --%s): %w", lmconfig.FlagBaseURL, lmconfig.FlagModel, err)
 	}
 	l.client = c
 	return l, nil

@@ -13,7 +13,7 @@ import (
 	"github.com/durable-dspy/durable-dspy/activities"
 	"github.com/durable-dspy/durable-dspy/dspy"
 	"github.com/durable-dspy/durable-dspy/dspy/optimize"
-	"github.com/durable-dspy/durable-dspy/worker/workerlib"
+	"github.com/durable-dspy/durable-dspy/worker/lmconfig"
 	"github.com/durable-dspy/durable-dspy/workflows"
 )
 
@@ -83,7 +83,7 @@ LM calls and cost the run plans for.`,
 	fs.StringVar(&f.out, "out", "", "with --wait, write the compiled program (DSPy JSON) to this file")
 	fs.BoolVar(&f.dryRun, "dry-run", false, "start nothing: print the planned LM calls per model and their cost")
 	f.dry.bind(fs)
-	bindWorkerFlags(cmd, &a.opts, workerlib.FlagLMModel, workerlib.FlagLMPromptModel)
+	bindWorkerFlags(cmd, &a.opts, lmconfig.FlagModel, lmconfig.FlagPromptModel)
 	return cmd
 }
 
@@ -150,7 +150,7 @@ func (a *app) optimize(cmd *cobra.Command, f *optimizeFlags) error {
 		id = newRunID(f.optimizer)
 	}
 	return a.withClient(ctx, func(c client.Client) error {
-		run, err := c.ExecuteWorkflow(ctx, workflows.OptimizeStartOptions(id, a.opts.TaskQueue, in), workflows.OptimizeWorkflowName, in)
+		run, err := c.ExecuteWorkflow(ctx, workflows.OptimizeStartOptions(id, a.opts.Temporal.TaskQueue, in), workflows.OptimizeWorkflowName, in)
 		if err != nil {
 			return fmt.Errorf("start optimization %s: %w", id, err)
 		}
@@ -179,7 +179,7 @@ func (a *app) printStarted(ref activities.ProgramRef, id, runID string) {
 	fmt.Fprintf(a.stdout, "workflow ID: %s\n", id)
 	fmt.Fprintf(a.stdout, "run ID:      %s\n", runID)
 	fmt.Fprintf(a.stdout, "program:     %s\n", ref)
-	fmt.Fprintf(a.stdout, "web UI:      %s\n", uiLink(a.uiURL, a.opts.Namespace, id))
+	fmt.Fprintf(a.stdout, "web UI:      %s\n", uiLink(a.uiURL, a.opts.Temporal.Namespace, id))
 }
 
 // newRunID is a readable, unique workflow ID: dspy-<optimizer>-<8 hex>.

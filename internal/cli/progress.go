@@ -158,7 +158,7 @@ func (a *app) watchOptimize(ctx context.Context, c client.Client, id string) (wo
 			last = s
 			d.show(s)
 		case ctx.Err() == nil:
-			d.note("waiting for a worker to pick the run up (is one polling task queue "+a.opts.TaskQueue+"?)", 0, 0)
+			d.note("waiting for a worker to pick the run up (is one polling task queue "+a.opts.Temporal.TaskQueue+"?)", 0, 0)
 		}
 	}
 	poll()

@@ -49,8 +49,8 @@ func (a *app) resume(ctx context.Context, c client.Client, id string, watch bool
 	kind, runID := info.GetType().GetName(), info.GetExecution().GetRunId()
 	switch st := info.GetStatus(); st {
 	case enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING:
-		fmt.Fprintf(a.stdout, "%s is alive: Temporal holds it, and it continues as soon as a worker polls task queue %s.\n", id, a.opts.TaskQueue)
-		if n, err := workflowPollers(ctx, c, a.opts.TaskQueue); err == nil && n == 0 {
+		fmt.Fprintf(a.stdout, "%s is alive: Temporal holds it, and it continues as soon as a worker polls task queue %s.\n", id, a.opts.Temporal.TaskQueue)
+		if n, err := workflowPollers(ctx, c, a.opts.Temporal.TaskQueue); err == nil && n == 0 {
 			fmt.Fprintln(a.stdout, "No worker is polling that queue now: start one (worker --address ... or worker --dev).")
 		}
 		return a.follow(ctx, c, id, kind, a.stdout)
@@ -63,7 +63,7 @@ func (a *app) resume(ctx context.Context, c client.Client, id string, watch bool
 			return err
 		}
 		resp, err := c.ResetWorkflowExecution(ctx, &workflowservice.ResetWorkflowExecutionRequest{
-			Namespace:                 a.opts.Namespace,
+			Namespace:                 a.opts.Temporal.Namespace,
 			WorkflowExecution:         &commonpb.WorkflowExecution{WorkflowId: id, RunId: runID},
 			Reason:                    fmt.Sprintf("starter resume: continue the %s run", executionStatus(st)),
 			WorkflowTaskFinishEventId: eventID,
@@ -77,7 +77,7 @@ func (a *app) resume(ctx context.Context, c client.Client, id string, watch bool
 		}
 		fmt.Fprintf(a.stdout, "%s was %s; reset to event %d, keeping the work completed before it.\n", id, executionStatus(st), eventID)
 		fmt.Fprintf(a.stdout, "new run ID: %s\n", resp.GetRunId())
-		fmt.Fprintf(a.stdout, "web UI:     %s\n", uiLink(a.uiURL, a.opts.Namespace, id))
+		fmt.Fprintf(a.stdout, "web UI:     %s\n", uiLink(a.uiURL, a.opts.Temporal.Namespace, id))
 		if !watch {
 			fmt.Fprintf(a.stdout, "follow it with: starter watch %s\n", id)
 			return nil

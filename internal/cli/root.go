@@ -15,6 +15,7 @@ import (
 	"go.temporal.io/sdk/client"
 	"golang.org/x/term"
 
+	"github.com/durable-dspy/durable-dspy/worker/temporalconn"
 	"github.com/durable-dspy/durable-dspy/worker/workerlib"
 )
 
@@ -53,7 +54,7 @@ func newApp(stdout, stderr io.Writer) *app {
 		if err := a.opts.Validate(); err != nil {
 			return nil, asUsage(err)
 		}
-		return workerlib.Dial(ctx, a.opts)
+		return temporalconn.Dial(ctx, a.opts.Temporal, a.opts.Logger)
 	}
 	return a
 }
@@ -111,7 +112,7 @@ Exit codes: 0 success, 1 the run failed, 2 bad usage.`,
 	root.CompletionOptions.DisableDefaultCmd = true
 
 	pf := root.PersistentFlags()
-	workerlib.BindClientFlags(pf, &a.opts)
+	temporalconn.BindFlags(pf, &a.opts.Temporal)
 	a.uiURL = os.Getenv(EnvUIURL)
 	if a.uiURL == "" {
 		a.uiURL = defaultUIURL

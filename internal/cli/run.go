@@ -7,7 +7,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/durable-dspy/durable-dspy/dspy"
-	"github.com/durable-dspy/durable-dspy/worker/workerlib"
+	"github.com/durable-dspy/durable-dspy/worker/lmconfig"
 )
 
 func newRunCmd(a *app) *cobra.Command {
@@ -49,7 +49,7 @@ prediction's fields as a JSON object.`,
 		},
 	}
 	bindLocalFlags(cmd, f)
-	bindWorkerFlags(cmd, &a.opts, workerlib.FlagLMBaseURL, workerlib.FlagLMModel, workerlib.FlagLMTimeout, workerlib.FlagLMMaxRetries, workerlib.FlagSim)
+	bindWorkerFlags(cmd, &a.opts, lmconfig.FlagBaseURL, lmconfig.FlagModel, lmconfig.FlagTimeout, lmconfig.FlagMaxRetries, lmconfig.FlagSim)
 	return cmd
 }
 

@@ -42,7 +42,7 @@ func (a *app) describe(ctx context.Context, c client.Client, id string) (*workfl
 	resp, err := c.DescribeWorkflowExecution(ctx, id, "")
 	var nf *serviceerror.NotFound
 	if errors.As(err, &nf) {
-		return nil, usagef("no workflow %q in namespace %s (see \"starter list\")", id, a.opts.Namespace)
+		return nil, usagef("no workflow %q in namespace %s (see \"starter list\")", id, a.opts.Temporal.Namespace)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("describe %s: %w", id, err)
@@ -62,7 +62,7 @@ func (a *app) status(ctx context.Context, c client.Client, id string) error {
 		if s, err := queryStatus(ctx, c, id); err == nil {
 			progress = statusLine(s)
 		} else if running {
-			progress = "unknown: no worker answered (is one polling task queue " + a.opts.TaskQueue + "?)"
+			progress = "unknown: no worker answered (is one polling task queue " + a.opts.Temporal.TaskQueue + "?)"
 		}
 	}
 	a.printInfo(info, progress)
@@ -114,7 +114,7 @@ func (a *app) printInfo(info *workflowpb.WorkflowExecutionInfo, progress string)
 	if t := info.GetCloseTime(); t != nil {
 		fmt.Fprintf(tw, "closed:\t%s\n", t.AsTime().Local().Format(time.DateTime))
 	}
-	fmt.Fprintf(tw, "web UI:\t%s\n", uiLink(a.uiURL, a.opts.Namespace, id))
+	fmt.Fprintf(tw, "web UI:\t%s\n", uiLink(a.uiURL, a.opts.Temporal.Namespace, id))
 	if progress != "" {
 		fmt.Fprintf(tw, "progress:\t%s\n", progress)
 	}
@@ -174,7 +174,7 @@ func (a *app) watch(ctx context.Context, c client.Client, id string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(a.stdout, "watching %s (%s): %s\n", id, executionStatus(info.GetStatus()), uiLink(a.uiURL, a.opts.Namespace, id))
+	fmt.Fprintf(a.stdout, "watching %s (%s): %s\n", id, executionStatus(info.GetStatus()), uiLink(a.uiURL, a.opts.Temporal.Namespace, id))
 	return a.follow(ctx, c, id, info.GetType().GetName(), a.stdout)
 }
 

@@ -1,12 +1,14 @@
-// Package setup assembles a durable-dspy worker from options: the Temporal
-// connection (or an embedded dev server), the language models and the
-// Temporal worker with durable-dspy's plugin. The worker binary and the
-// CLI's demo command both build on it, and share its flags (BindFlags), so
-// the two accept the same command lines and environment.
+// Package workerlib is the durable-dspy worker as a library: Start assembles
+// a running worker from Options, out of the Temporal connection (package
+// temporalconn, which also runs the embedded dev server), the task and
+// prompt LM clients (package lmconfig) and a Temporal worker with
+// durable-dspy's plugin (package workflows). The worker binary and the CLI
+// both build on it, and share its flags (BindFlags), so the two accept the
+// same command lines and environment.
 //
 // A minimal use, fully offline:
 //
-//	w, err := setup.Start(ctx, setup.Options{Dev: true})
+//	w, err := workerlib.Start(ctx, workerlib.Options{Temporal: temporalconn.Options{Dev: true}})
 //	if err != nil {
 //		return err
 //	}
@@ -14,19 +16,8 @@
 //	fmt.Println("Temporal UI:", w.UIURL(), "LM:", w.LMDescription())
 //	run, err := w.Client().ExecuteWorkflow(ctx, client.StartWorkflowOptions{TaskQueue: w.TaskQueue()}, ...)
 //
-// # Language models
-//
-// The worker builds two LM clients: the task LM runs programs inside batch
-// activities and retries each call itself, so one rate-limited call does not
-// fail a batch; the prompt LM answers optimizers' meta-prompts, one call per
-// activity, and never retries, because Temporal's retry policy owns that.
-// Both share one cache, in memory and optionally on disk, so a retried
-// activity or a rerun does not pay twice. API keys are read on the worker
-// and never reach workflow history.
-//
-// With neither $OPENAI_API_KEY nor a base URL, both clients talk to the
-// simulated LM (package simlm), started in-process: a demo needs no network
-// and no account.
+// Register your own Go programs, metrics and tools in Options; workflows
+// name them, and inline specs need no registration.
 //
 // # Options and defaults
 //

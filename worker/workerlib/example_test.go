@@ -11,6 +11,7 @@ import (
 	"github.com/durable-dspy/durable-dspy/activities"
 	"github.com/durable-dspy/durable-dspy/dspy"
 	"github.com/durable-dspy/durable-dspy/dspy/spec"
+	"github.com/durable-dspy/durable-dspy/worker/temporalconn"
 	"github.com/durable-dspy/durable-dspy/worker/workerlib"
 	"github.com/durable-dspy/durable-dspy/workflows"
 )
@@ -19,7 +20,7 @@ import (
 // LM, and evaluate a program through it.
 func Example() {
 	ctx := context.Background()
-	w, err := workerlib.Start(ctx, workerlib.Options{Dev: true})
+	w, err := workerlib.Start(ctx, workerlib.Options{Temporal: temporalconn.Options{Dev: true}})
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -50,5 +51,5 @@ func ExampleBindFlags() {
 	fs := pflag.NewFlagSet("demo", pflag.ExitOnError)
 	workerlib.BindFlags(fs, &o)
 	_ = fs.Parse([]string{"--dev", "--sim", "seed=3"})
-	fmt.Println(o.Dev, o.LM.Sim, o.TaskQueue)
+	fmt.Println(o.Temporal.Dev, o.LM.Sim, o.Temporal.TaskQueue)
 }

@@ -9,6 +9,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/durable-dspy/durable-dspy/worker/lmconfig"
+	"github.com/durable-dspy/durable-dspy/worker/temporalconn"
 	"github.com/durable-dspy/durable-dspy/worker/workerlib"
 )
 
@@ -16,12 +18,12 @@ import (
 // cannot leak into a test.
 func clearEnv(t *testing.T) {
 	for _, v := range []string{
-		workerlib.EnvAddress, workerlib.EnvNamespace, workerlib.EnvTaskQueue, workerlib.EnvDialTimeout,
-		workerlib.EnvTLSCert, workerlib.EnvTLSKey, workerlib.EnvTLSCA, workerlib.EnvTLSServerName,
-		workerlib.EnvDev, workerlib.EnvDevDB, workerlib.EnvDevIP, workerlib.EnvDevPort, workerlib.EnvDevUIPort,
-		workerlib.EnvLMBaseURL, workerlib.EnvLMModel, workerlib.EnvLMPromptModel, workerlib.EnvLMTimeout,
-		workerlib.EnvLMMaxRetries, workerlib.EnvLMMaxConcurrency, workerlib.EnvLMRPS, workerlib.EnvLMCacheDir,
-		workerlib.EnvSim, "SIMLM", workerlib.EnvConcurrency, workerlib.EnvMaxConcurrentActivities, workerlib.EnvStopTimeout,
+		temporalconn.EnvAddress, temporalconn.EnvNamespace, temporalconn.EnvTaskQueue, temporalconn.EnvDialTimeout,
+		temporalconn.EnvTLSCert, temporalconn.EnvTLSKey, temporalconn.EnvTLSCA, temporalconn.EnvTLSServerName,
+		temporalconn.EnvDev, temporalconn.EnvDevDB, temporalconn.EnvDevIP, temporalconn.EnvDevPort, temporalconn.EnvDevUIPort,
+		lmconfig.EnvBaseURL, lmconfig.EnvModel, lmconfig.EnvPromptModel, lmconfig.EnvTimeout,
+		lmconfig.EnvMaxRetries, lmconfig.EnvMaxConcurrency, lmconfig.EnvRPS, lmconfig.EnvCacheDir,
+		lmconfig.EnvSim, "SIMLM", workerlib.EnvConcurrency, workerlib.EnvMaxConcurrentActivities, workerlib.EnvStopTimeout,
 	} {
 		t.Setenv(v, "")
 		// t.Setenv restores the variable afterwards; unset it for the test itself.
@@ -46,63 +48,50 @@ func TestBindFlagsDefaultsAreTheDefaultOptions(t *testing.T) {
 
 func TestBindFlagsTakesDefaultsFromTheEnvironment(t *testing.T) {
 	clearEnv(t)
-	t.Setenv(workerlib.EnvAddress, "temporal:7233")
-	t.Setenv(workerlib.EnvNamespace, "prod")
-	t.Setenv(workerlib.EnvLMModel, "gpt-4.1-mini")
-	t.Setenv(workerlib.EnvLMTimeout, "45s")
-	t.Setenv(workerlib.EnvDev, "true")
+	t.Setenv(temporalconn.EnvAddress, "temporal:7233")
+	t.Setenv(temporalconn.EnvNamespace, "prod")
+	t.Setenv(lmconfig.EnvModel, "gpt-4.1-mini")
+	t.Setenv(lmconfig.EnvTimeout, "45s")
+	t.Setenv(temporalconn.EnvDev, "true")
 	t.Setenv("SIMLM", "seed=4")
 
 	o, fs := bind(t)
-	assert.Equal(t, "temporal:7233", o.Address)
-	assert.Equal(t, "prod", o.Namespace)
+	assert.Equal(t, "temporal:7233", o.Temporal.Address)
+	assert.Equal(t, "prod", o.Temporal.Namespace)
 	assert.Equal(t, "gpt-4.1-mini", o.LM.Model)
 	assert.Equal(t, 45*time.Second, o.LM.Timeout)
-	assert.True(t, o.Dev)
+	assert.True(t, o.Temporal.Dev)
 	assert.Equal(t, "seed=4", o.LM.Sim, "simlm's own variable is read when DSPY_SIM is unset")
-	assert.Equal(t, "temporal:7233", fs.Lookup(workerlib.FlagAddress).DefValue, "help shows the default in force")
-	assert.Contains(t, fs.Lookup(workerlib.FlagAddress).Usage, "$"+workerlib.EnvAddress)
+	assert.Equal(t, "temporal:7233", fs.Lookup(temporalconn.FlagAddress).DefValue, "help shows the default in force")
+	assert.Contains(t, fs.Lookup(temporalconn.FlagAddress).Usage, "$"+temporalconn.EnvAddress)
 }
 
 func TestFlagsOverrideTheEnvironment(t *testing.T) {
 	clearEnv(t)
-	t.Setenv(workerlib.EnvAddress, "temporal:7233")
-	o, _ := bind(t, "--address", "other:7233", "--lm-max-retries", "0", "--lm-cache-dir", workerlib.CacheOff)
-	assert.Equal(t, "other:7233", o.Address)
+	t.Setenv(temporalconn.EnvAddress, "temporal:7233")
+	o, _ := bind(t, "--address", "other:7233", "--lm-max-retries", "0", "--lm-cache-dir", lmconfig.CacheOff)
+	assert.Equal(t, "other:7233", o.Temporal.Address)
 	assert.Zero(t, o.LM.MaxRetries)
-	assert.Equal(t, workerlib.CacheOff, o.LM.CacheDir)
+	assert.Equal(t, lmconfig.CacheOff, o.LM.CacheDir)
 }
 
 func TestAMalformedEnvironmentValueFailsValidationNamingTheVariable(t *testing.T) {
 	clearEnv(t)
-	t.Setenv(workerlib.EnvLMMaxRetries, "lots")
+	t.Setenv(lmconfig.EnvMaxRetries, "lots")
 	o, _ := bind(t)
 	err := o.Validate()
 	require.Error(t, err)
-	assert.Contains(t, err.Error(), "$"+workerlib.EnvLMMaxRetries+`="lots"`)
-	assert.Contains(t, err.Error(), "--"+workerlib.FlagLMMaxRetries)
-	assert.Equal(t, workerlib.DefaultLMRetries, o.LM.MaxRetries, "the default stays in force")
+	assert.Contains(t, err.Error(), "$"+lmconfig.EnvMaxRetries+`="lots"`)
+	assert.Contains(t, err.Error(), "--"+lmconfig.FlagMaxRetries)
+	assert.Equal(t, lmconfig.DefaultRetries, o.LM.MaxRetries, "the default stays in force")
 }
 
 func TestAMalformedEnvironmentValueIsForgivenWhenItsFlagIsGiven(t *testing.T) {
 	clearEnv(t)
-	t.Setenv(workerlib.EnvLMMaxRetries, "lots")
+	t.Setenv(lmconfig.EnvMaxRetries, "lots")
 	o, _ := bind(t, "--lm-max-retries", "5")
 	assert.NoError(t, o.Validate())
 	assert.Equal(t, 5, o.LM.MaxRetries)
-}
-
-func TestBindClientFlagsBindsOnlyTheConnection(t *testing.T) {
-	clearEnv(t)
-	var o workerlib.Options
-	fs := pflag.NewFlagSet("test", pflag.ContinueOnError)
-	workerlib.BindClientFlags(fs, &o)
-	for _, name := range []string{workerlib.FlagAddress, workerlib.FlagNamespace, workerlib.FlagTaskQueue, workerlib.FlagTLSCert, workerlib.FlagDialTimeout} {
-		assert.NotNil(t, fs.Lookup(name), name)
-	}
-	for _, name := range []string{workerlib.FlagDev, workerlib.FlagLMModel, workerlib.FlagSim} {
-		assert.Nil(t, fs.Lookup(name), name)
-	}
 }
 
 func TestNoFlagTakesASecret(t *testing.T) {

@@ -9,22 +9,19 @@ import (
 	"go.temporal.io/sdk/client"
 	sdkworker "go.temporal.io/sdk/worker"
 
-	"github.com/durable-dspy/durable-dspy/activities"
 	"github.com/durable-dspy/durable-dspy/dspy"
-	"github.com/durable-dspy/durable-dspy/worker/devserver"
+	"github.com/durable-dspy/durable-dspy/worker/lmconfig"
+	"github.com/durable-dspy/durable-dspy/worker/temporalconn"
 	"github.com/durable-dspy/durable-dspy/workflows"
 )
 
 // Worker is a running durable-dspy worker with everything it depends on:
-// the Temporal client, the LM clients (and the simulated LM, if used) and,
-// with Options.Dev, the embedded Temporal server. Its methods are safe for
-// concurrent use.
+// the Temporal connection (and, with Options.Temporal.Dev, the embedded
+// Temporal server) and the LM clients (and the simulated LM, if used). Its
+// methods are safe for concurrent use.
 type Worker struct {
-	address, namespace, taskQueue string
-
-	dev    *devserver.Server // nil unless Options.Dev
-	lms    *lmSet
-	client client.Client
+	conn   *temporalconn.Conn
+	lms    *lmconfig.Clients
 	worker sdkworker.Worker
 
 	done      chan struct{}
@@ -38,9 +35,10 @@ type Worker struct {
 }
 
 // Start starts a worker as o describes and returns once it is polling. With
-// Options.Dev it first starts the embedded Temporal server, persisted in
-// Options.DevDB with the workflows' search attributes registered; otherwise
-// it dials Options.Address and checks the namespace and search attributes.
+// Options.Temporal.Dev it first starts the embedded Temporal server,
+// persisted in Options.Temporal.DevDB with the workflows' search attributes
+// registered; otherwise it dials Options.Temporal.Address and checks the
+// namespace and search attributes (see temporalconn.Connect).
 //
 // ctx bounds start-up only; the worker runs until Stop. Start prints
 // nothing: the caller shows Address, UIURL and LMDescription as it likes.
@@ -50,54 +48,39 @@ func Start(ctx context.Context, o Options) (_ *Worker, err error) {
 	if err := o.Validate(); err != nil {
 		return nil, err
 	}
-	w := &Worker{address: o.Address, namespace: o.Namespace, taskQueue: o.TaskQueue, done: make(chan struct{})}
+	w := &Worker{done: make(chan struct{})}
 	defer func() {
 		if err != nil {
 			_ = w.release()
 		}
 	}()
-
 	// The LM goes first: its failures (a bad --sim, a locked cache) are
 	// instant, while a dev server takes a second to start and stop.
-	if w.lms, err = newLMs(o.LM, o.Logger); err != nil {
+	if w.lms, err = lmconfig.Open(o.LM, o.Logger); err != nil {
 		return nil, err
 	}
-	if o.Dev {
-		if w.dev, err = StartDevServer(ctx, o); err != nil {
-			return nil, err
-		}
-		w.address, w.namespace = w.dev.FrontendAddress(), w.dev.Namespace()
-	}
-	if w.client, err = dial(ctx, o, w.address, o.Dev); err != nil {
+	if w.conn, err = temporalconn.Connect(ctx, o.Temporal, o.Logger); err != nil {
 		return nil, err
 	}
-	if !o.Dev {
-		if err := checkSearchAttributes(ctx, w.client, o.Namespace); err != nil {
-			return nil, err
-		}
-	}
-
-	acts, err := activities.New(activities.Config{
-		Registry:    o.Registry,
-		TaskLM:      w.lms.task,
-		PromptLM:    w.lms.prompt,
+	plugin, err := workflows.NewPlugin(workflows.Config{
+		Programs:    o.Programs,
+		Metrics:     o.Metrics,
+		Tools:       o.Tools,
+		TaskLM:      w.lms.Task,
+		PromptLM:    w.lms.Prompt,
 		Concurrency: o.Concurrency,
 	})
 	if err != nil {
-		return nil, err
-	}
-	plugin, err := workflows.NewPlugin(acts)
-	if err != nil {
 		return nil, fmt.Errorf("worker plugin: %w", err)
 	}
-	w.worker = sdkworker.New(w.client, o.TaskQueue, sdkworker.Options{
+	w.worker = sdkworker.New(w.conn.Client(), w.conn.TaskQueue(), sdkworker.Options{
 		Plugins:                            []sdkworker.Plugin{plugin},
 		MaxConcurrentActivityExecutionSize: o.MaxConcurrentActivities,
 		WorkerStopTimeout:                  o.StopTimeout,
 		OnFatalError:                       w.onFatal,
 	})
 	if err := w.worker.Start(); err != nil {
-		return nil, fmt.Errorf("start worker on task queue %q: %w", o.TaskQueue, err)
+		return nil, fmt.Errorf("start worker on task queue %q: %w", w.conn.TaskQueue(), err)
 	}
 	return w, nil
 }
@@ -115,34 +98,29 @@ func (w *Worker) onFatal(err error) {
 
 // Client is the worker's Temporal client, for starting and watching
 // workflows in the same process. It stays valid until Stop.
-func (w *Worker) Client() client.Client { return w.client }
+func (w *Worker) Client() client.Client { return w.conn.Client() }
 
 // Address is the Temporal frontend the worker is connected to: the embedded
-// server's with Options.Dev.
-func (w *Worker) Address() string { return w.address }
+// server's with Options.Temporal.Dev.
+func (w *Worker) Address() string { return w.conn.Address() }
 
 // Namespace is the namespace the worker polls.
-func (w *Worker) Namespace() string { return w.namespace }
+func (w *Worker) Namespace() string { return w.conn.Namespace() }
 
 // TaskQueue is the task queue the worker polls; start workflows on it.
-func (w *Worker) TaskQueue() string { return w.taskQueue }
+func (w *Worker) TaskQueue() string { return w.conn.TaskQueue() }
 
 // UIURL is the embedded server's Web UI, e.g. http://127.0.0.1:8233, or ""
-// without Options.Dev or with the UI disabled.
-func (w *Worker) UIURL() string {
-	if w.dev == nil {
-		return ""
-	}
-	return w.dev.UIURL()
-}
+// without Options.Temporal.Dev or with the UI disabled.
+func (w *Worker) UIURL() string { return w.conn.UIURL() }
 
 // LMDescription says which model answers where, e.g. "simulated LM at
 // http://127.0.0.1:PORT/v1 (seed 0)" or "gpt-4o-mini at
 // https://api.openai.com/v1". It never holds a key.
-func (w *Worker) LMDescription() string { return w.lms.description }
+func (w *Worker) LMDescription() string { return w.lms.Description() }
 
 // LMUsage is what the task and prompt LMs have used so far in this process.
-func (w *Worker) LMUsage() dspy.Usage { return w.lms.task.Usage().Add(w.lms.prompt.Usage()) }
+func (w *Worker) LMUsage() dspy.Usage { return w.lms.Usage() }
 
 // Done is closed once the worker has stopped polling: when Stop returns, or
 // when a fatal error (see Err) stopped it, in which case call Stop to
@@ -164,7 +142,7 @@ func (w *Worker) Wait() error {
 
 // Stop shuts everything down in dependency order: the worker stops polling
 // and gives in-flight activities up to Options.StopTimeout to finish, then
-// the client closes, the LM disk cache is flushed, the simulated LM stops,
+// the LM disk cache is flushed, the simulated LM stops, the client closes,
 // and the dev server stops last, so nothing logs failures against a server
 // that has already gone. Calling it again returns the first call's result.
 func (w *Worker) Stop() error {
@@ -181,14 +159,11 @@ func (w *Worker) release() error {
 	if w.worker != nil {
 		w.worker.Stop()
 	}
-	if w.client != nil {
-		w.client.Close()
-	}
 	if w.lms != nil {
-		errs = append(errs, w.lms.close())
+		errs = append(errs, w.lms.Close())
 	}
-	if w.dev != nil {
-		errs = append(errs, w.dev.Stop())
+	if w.conn != nil {
+		errs = append(errs, w.conn.Close())
 	}
 	return errors.Join(errs...)
 }

@@ -6,7 +6,9 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -17,10 +19,14 @@ import (
 
 	"github.com/durable-dspy/durable-dspy/activities"
 	"github.com/durable-dspy/durable-dspy/dspy"
+	"github.com/durable-dspy/durable-dspy/dspy/evaluate"
 	"github.com/durable-dspy/durable-dspy/dspy/lm"
 	"github.com/durable-dspy/durable-dspy/dspy/spec"
+	"github.com/durable-dspy/durable-dspy/internal/testkit"
 	"github.com/durable-dspy/durable-dspy/simlm"
 	"github.com/durable-dspy/durable-dspy/worker/devserver"
+	"github.com/durable-dspy/durable-dspy/worker/lmconfig"
+	"github.com/durable-dspy/durable-dspy/worker/temporalconn"
 	"github.com/durable-dspy/durable-dspy/worker/workerlib"
 	"github.com/durable-dspy/durable-dspy/workflows"
 )
@@ -32,7 +38,7 @@ const startTimeout = 2 * time.Minute
 func offline(t *testing.T) {
 	t.Setenv(lm.EnvAPIKey, "")
 	t.Setenv(lm.EnvBaseURL, "")
-	t.Setenv(workerlib.EnvAPIKey, "")
+	t.Setenv(temporalconn.EnvAPIKey, "")
 }
 
 func testLogger(t *testing.T) *slog.Logger {
@@ -44,11 +50,9 @@ func testLogger(t *testing.T) *slog.Logger {
 func devOptions(t *testing.T) workerlib.Options {
 	dir := t.TempDir()
 	return workerlib.Options{
-		Dev:       true,
-		DevDB:     filepath.Join(dir, "temporal", "dev.db"),
-		DevUIPort: devserver.NoUI,
-		LM:        workerlib.LMOptions{CacheDir: filepath.Join(dir, "cache"), MaxRetries: 3},
-		Logger:    testLogger(t),
+		Temporal: temporalconn.Options{Dev: true, DevDB: filepath.Join(dir, "temporal", "dev.db"), DevUIPort: devserver.NoUI},
+		LM:       lmconfig.Options{CacheDir: filepath.Join(dir, "cache"), MaxRetries: 3},
+		Logger:   testLogger(t),
 	}
 }
 
@@ -75,9 +79,9 @@ func TestDevWorkerRunsEvaluateWorkflowOnSimulatedLM(t *testing.T) {
 	o := devOptions(t)
 	w := startWorker(t, o)
 
-	assert.Equal(t, workerlib.DefaultNamespace, w.Namespace())
-	assert.Equal(t, workerlib.DefaultTaskQueue, w.TaskQueue())
-	assert.NotEqual(t, workerlib.DefaultAddress, w.Address(), "a dev worker dials its own server on a free port")
+	assert.Equal(t, temporalconn.DefaultNamespace, w.Namespace())
+	assert.Equal(t, temporalconn.DefaultTaskQueue, w.TaskQueue())
+	assert.NotEqual(t, temporalconn.DefaultAddress, w.Address(), "a dev worker dials its own server on a free port")
 	assert.Empty(t, w.UIURL(), "the UI was disabled")
 	assert.Regexp(t, `^simulated LM at http://127\.0\.0\.1:\d+/v1 \(seed 0\)$`, w.LMDescription())
 
@@ -96,8 +100,8 @@ func TestDevWorkerRunsEvaluateWorkflowOnSimulatedLM(t *testing.T) {
 
 	assert.Equal(t, n, res.Total)
 	assert.Zero(t, res.Errors, "the simulator answers every well-formed request")
-	assert.GreaterOrEqual(t, res.Score, 0.0)
-	assert.LessOrEqual(t, res.Score, 100.0)
+	assert.Equal(t, localScore(t, arithmeticExamples(n)), res.Score,
+		"the workflow scores what the same program scores in-process on the same simulator")
 	assert.Equal(t, n, w.LMUsage().Calls, "one task-LM call per example")
 
 	require.NoError(t, w.Stop())
@@ -112,7 +116,23 @@ func TestDevWorkerRunsEvaluateWorkflowOnSimulatedLM(t *testing.T) {
 	entries, err := os.ReadDir(o.LM.CacheDir)
 	require.NoError(t, err)
 	require.Len(t, entries, 1, "the LM disk cache file is written")
-	assert.FileExists(t, o.DevDB, "the dev database is created with its directory")
+	assert.FileExists(t, o.Temporal.DevDB, "the dev database is created with its directory")
+}
+
+// localScore evaluates the predict program on examples in this process,
+// against a simulated LM configured as the dev worker's (seed 0).
+func localScore(t *testing.T, examples []dspy.Example) float64 {
+	t.Helper()
+	_, client := testkit.SimLM(t, simlm.Config{}, lm.Options{Model: simlm.DefaultModel})
+	program, err := spec.Program{Module: "predict", Signature: "question -> answer"}.Build(nil)
+	require.NoError(t, err)
+	inputs := make([]dspy.Example, len(examples))
+	for i, ex := range examples {
+		inputs[i] = ex.WithInputs("question")
+	}
+	res, err := evaluate.Evaluate(dspy.WithLM(t.Context(), client), program, inputs, evaluate.ExactMatch("answer"), evaluate.Options{})
+	require.NoError(t, err)
+	return res.Score
 }
 
 func TestDevWorkerKeepsWorkflowsAcrossRestartOnTheSameDatabase(t *testing.T) {
@@ -137,52 +157,42 @@ func TestDevWorkerKeepsWorkflowsAcrossRestartOnTheSameDatabase(t *testing.T) {
 	assert.Equal(t, "Completed", desc.GetWorkflowExecutionInfo().GetStatus().String())
 }
 
-func TestStartFailsQuicklyWithAClearErrorWhenTemporalIsUnreachable(t *testing.T) {
+func TestStartWhenTemporalIsUnreachableNamesTheAddressAndHowToStartOne(t *testing.T) {
 	offline(t)
 	addr := closedAddress(t)
 	_, err := workerlib.Start(t.Context(), workerlib.Options{
-		Address:     addr,
-		DialTimeout: 5 * time.Second,
-		LM:          workerlib.LMOptions{BaseURL: workerlib.SimulatedBaseURL},
-		Logger:      testLogger(t),
+		Temporal: temporalconn.Options{Address: addr, DialTimeout: 5 * time.Second},
+		LM:       lmconfig.Options{BaseURL: lmconfig.SimulatedBaseURL},
+		Logger:   testLogger(t),
 	})
 	require.Error(t, err)
-	assert.ErrorIs(t, err, workerlib.ErrUnreachable)
+	assert.ErrorIs(t, err, temporalconn.ErrUnreachable)
 	assert.Contains(t, err.Error(), "cannot reach Temporal at "+addr)
 	assert.Contains(t, err.Error(), "--address")
 	assert.Contains(t, err.Error(), "worker --dev")
-}
-
-func TestDialNamesTheNamespaceFlagWhenTheNamespaceIsMissing(t *testing.T) {
-	srv := startDevServer(t, workerlib.SearchAttributes())
-	_, err := workerlib.Dial(t.Context(), workerlib.Options{Address: srv.FrontendAddress(), Namespace: "no-such-namespace", Logger: testLogger(t)})
-	require.Error(t, err)
-	assert.Contains(t, err.Error(), `namespace "no-such-namespace" does not exist`)
-	assert.Contains(t, err.Error(), "--namespace")
 }
 
 func TestStartAgainstAServerWithoutSearchAttributesSaysHowToCreateThem(t *testing.T) {
 	offline(t)
 	srv := startDevServer(t, nil)
 	_, err := workerlib.Start(t.Context(), workerlib.Options{
-		Address: srv.FrontendAddress(),
-		LM:      workerlib.LMOptions{BaseURL: workerlib.SimulatedBaseURL},
-		Logger:  testLogger(t),
+		Temporal: temporalconn.Options{Address: srv.FrontendAddress()},
+		LM:       lmconfig.Options{BaseURL: lmconfig.SimulatedBaseURL},
+		Logger:   testLogger(t),
 	})
 	require.Error(t, err)
-	for name, typ := range workerlib.SearchAttributes() {
+	for name, typ := range temporalconn.SearchAttributes() {
 		assert.Contains(t, err.Error(), "--name "+name+" --type "+typ.String())
 	}
 }
 
 func TestStartAgainstAnExistingServerRunsTheWorker(t *testing.T) {
 	offline(t)
-	srv := startDevServer(t, workerlib.SearchAttributes())
+	srv := startDevServer(t, temporalconn.SearchAttributes())
 	w := startWorker(t, workerlib.Options{
-		Address:   srv.FrontendAddress(),
-		TaskQueue: "external",
-		LM:        workerlib.LMOptions{BaseURL: workerlib.SimulatedBaseURL},
-		Logger:    testLogger(t),
+		Temporal: temporalconn.Options{Address: srv.FrontendAddress(), TaskQueue: "external"},
+		LM:       lmconfig.Options{BaseURL: lmconfig.SimulatedBaseURL},
+		Logger:   testLogger(t),
 	})
 	assert.Equal(t, srv.FrontendAddress(), w.Address())
 	assert.Equal(t, "external", w.TaskQueue())
@@ -192,9 +202,9 @@ func TestStartAgainstAnExistingServerRunsTheWorker(t *testing.T) {
 
 func TestStartReportsEveryInvalidOptionByFlag(t *testing.T) {
 	_, err := workerlib.Start(t.Context(), workerlib.Options{
-		TLSCertFile: "client.pem",
+		Temporal:    temporalconn.Options{TLSCertFile: "client.pem"},
 		Concurrency: -1,
-		LM:          workerlib.LMOptions{MaxRetries: -2, RequestsPerSecond: -1},
+		LM:          lmconfig.Options{MaxRetries: -2, RequestsPerSecond: -1},
 	})
 	require.Error(t, err)
 	for _, flag := range []string{"--tls-key-file", "--concurrency", "--lm-max-retries", "--lm-rps"} {
@@ -205,12 +215,37 @@ func TestStartReportsEveryInvalidOptionByFlag(t *testing.T) {
 func TestStartLeavesNothingRunningWhenTheLMCacheIsLocked(t *testing.T) {
 	offline(t)
 	dir := t.TempDir()
-	o := workerlib.Options{Dev: true, DevUIPort: devserver.NoUI, LM: workerlib.LMOptions{CacheDir: dir}, Logger: testLogger(t)}
+	o := workerlib.Options{
+		Temporal: temporalconn.Options{Dev: true, DevUIPort: devserver.NoUI},
+		LM:       lmconfig.Options{CacheDir: dir},
+		Logger:   testLogger(t),
+	}
 	startWorker(t, o)
+	simulators := runningSimulators()
+	require.Equal(t, 1, simulators, "the first worker's simulated LM serves")
 
 	_, err := workerlib.Start(t.Context(), o)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "--lm-cache-dir "+dir)
+	// The failed Start had started its own simulated LM before it found the
+	// cache locked; it must have stopped it again.
+	assert.Eventually(t, func() bool { return runningSimulators() == simulators }, 10*time.Second, 10*time.Millisecond,
+		"the failed Start's simulated LM is still serving")
+}
+
+// runningSimulators counts the simulated LM servers serving in this process,
+// by the goroutine each one's Start leaves accepting connections.
+func runningSimulators() int {
+	buf := make([]byte, 1<<20)
+	for {
+		n := runtime.Stack(buf, true)
+		if n < len(buf) {
+			buf = buf[:n]
+			break
+		}
+		buf = make([]byte, 2*len(buf))
+	}
+	return strings.Count(string(buf), "created by github.com/durable-dspy/durable-dspy/simlm.(*Server).Start")
 }
 
 // startDevServer runs an in-memory server with the given search attributes

@@ -1,4 +1,4 @@
-package workerlib
+package lmconfig
 
 import (
 	"crypto/sha256"
@@ -10,11 +10,12 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/durable-dspy/durable-dspy/dspy"
 	"github.com/durable-dspy/durable-dspy/dspy/lm"
 	"github.com/durable-dspy/durable-dspy/simlm"
 )
 
-// cacheFile is the disk cache's file name inside LMOptions.CacheDir for a
+// cacheFile is the disk cache's file name inside Options.CacheDir for a
 // real endpoint.
 const cacheFile = "lm.db"
 
@@ -22,18 +23,26 @@ const cacheFile = "lm.db"
 // real $OPENAI_API_KEY is never sent anywhere it was not meant for.
 const simulatedAPIKey = "simulated"
 
-// lmSet is the worker's pair of LM clients and what they share.
-type lmSet struct {
-	task, prompt *lm.Client
-	cache        lm.Cache
-	sim          *simlm.Server // nil against a real endpoint
-	description  string
+// Clients are a worker's pair of LM clients and what they share.
+type Clients struct {
+	// Task runs programs, retrying each call itself (Options.MaxRetries).
+	Task *lm.Client
+	// Prompt answers optimizers' meta-prompts, one attempt per call.
+	Prompt *lm.Client
+
+	cache       lm.Cache
+	sim         *simlm.Server // nil against a real endpoint
+	description string
 }
 
-// newLMs builds the task and prompt clients over one cache, starting the
-// simulated LM when no real endpoint is configured. On error nothing is left
-// running.
-func newLMs(o LMOptions, logger *slog.Logger) (_ *lmSet, err error) {
+// Open builds the task and prompt clients over one cache, starting the
+// simulated LM when no real endpoint is configured. Warnings go to logger;
+// nil means slog.Default(). On error nothing is left running; otherwise
+// Close releases the cache and the simulator.
+func Open(o Options, logger *slog.Logger) (_ *Clients, err error) {
+	if logger == nil {
+		logger = slog.Default()
+	}
 	baseURL := o.BaseURL
 	if baseURL == "" {
 		baseURL = os.Getenv(lm.EnvBaseURL)
@@ -44,10 +53,10 @@ func newLMs(o LMOptions, logger *slog.Logger) (_ *lmSet, err error) {
 	}
 	simulated := baseURL == SimulatedBaseURL || (baseURL == "" && apiKey == "")
 
-	set := &lmSet{}
+	set := &Clients{}
 	defer func() {
 		if err != nil {
-			_ = set.close()
+			_ = set.Close()
 		}
 	}()
 
@@ -76,7 +85,7 @@ func newLMs(o LMOptions, logger *slog.Logger) (_ *lmSet, err error) {
 		file = "simlm-" + hex.EncodeToString(sum[:6]) + ".db"
 	} else {
 		if o.Sim != "" {
-			logger.Warn("simulated LM settings ignored: a real LM endpoint is configured; pass --"+FlagLMBaseURL+" "+SimulatedBaseURL+" to use the simulator",
+			logger.Warn("simulated LM settings ignored: a real LM endpoint is configured; pass --"+FlagBaseURL+" "+SimulatedBaseURL+" to use the simulator",
 				"endpoint", redact(baseURLOrDefault(baseURL)))
 		}
 		if baseURL == "" {
@@ -108,16 +117,16 @@ func newLMs(o LMOptions, logger *slog.Logger) (_ *lmSet, err error) {
 	// does not fail the batch, and Temporal retries the batch only when a
 	// call has exhausted these retries.
 	task.MaxRetries = o.MaxRetries
-	if set.task, err = lm.New(task); err != nil {
-		return nil, fmt.Errorf("task LM (--%s, --%s): %w", FlagLMBaseURL, FlagLMModel, err)
+	if set.Task, err = lm.New(task); err != nil {
+		return nil, fmt.Errorf("task LM (--%s, --%s): %w", FlagBaseURL, FlagModel, err)
 	}
 	prompt := base
 	prompt.Model = promptModel
 	// Each prompt call is an activity of its own, whose retries Temporal's
 	// policy owns; retrying here too would retry a transient failure twice over.
 	prompt.MaxRetries = 0
-	if set.prompt, err = lm.New(prompt); err != nil {
-		return nil, fmt.Errorf("prompt LM (--%s, --%s): %w", FlagLMBaseURL, FlagLMPromptModel, err)
+	if set.Prompt, err = lm.New(prompt); err != nil {
+		return nil, fmt.Errorf("prompt LM (--%s, --%s): %w", FlagBaseURL, FlagPromptModel, err)
 	}
 
 	set.description = describeLM(simulated, set.sim, model, promptModel, baseURL)
@@ -133,7 +142,7 @@ func newCache(dir, file string) (lm.Cache, error) {
 	}
 	disk, err := lm.NewDiskCache(filepath.Join(dir, file))
 	if err != nil {
-		return nil, fmt.Errorf("--%s %s: %w (use another directory, or %s to keep the cache in memory)", FlagLMCacheDir, dir, err, CacheOff)
+		return nil, fmt.Errorf("--%s %s: %w (use another directory, or %s to keep the cache in memory)", FlagCacheDir, dir, err, CacheOff)
 	}
 	return lm.NewTieredCache(mem, disk), nil
 }
@@ -177,8 +186,16 @@ func redact(raw string) string {
 	return u.Redacted()
 }
 
-// close flushes the disk cache, then stops the simulated LM.
-func (s *lmSet) close() error {
+// Description says which model answers where, e.g. "simulated LM at
+// http://127.0.0.1:PORT/v1 (seed 0)" or "gpt-4o-mini at
+// https://api.openai.com/v1". It never holds a key.
+func (s *Clients) Description() string { return s.description }
+
+// Usage is what both clients have used so far.
+func (s *Clients) Usage() dspy.Usage { return s.Task.Usage().Add(s.Prompt.Usage()) }
+
+// Close flushes the disk cache, then stops the simulated LM.
+func (s *Clients) Close() error {
 	var errs []error
 	if c, ok := s.cache.(interface{ Close() error }); ok {
 		if err := c.Close(); err != nil {

@@ -1,4 +1,4 @@
-package workerlib
+package temporalconn
 
 import (
 	"crypto/ecdsa"

@@ -1,9 +1,10 @@
-package workerlib
+package temporalconn
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 
@@ -13,10 +14,14 @@ import (
 // StartDevServer starts the embedded Temporal dev server and its Web UI as
 // o's Dev options describe, with the workflows' search attributes
 // registered in o's namespace. The database's directory is created if
-// missing. Start calls it for Options.Dev; call it directly to serve
-// Temporal without a worker in this process (the worker's --dev-only).
-func StartDevServer(ctx context.Context, o Options) (*devserver.Server, error) {
-	o = o.withDefaults()
+// missing. Connect calls it for Options.Dev; call it directly to serve
+// Temporal without a worker in this process (the worker's --dev-only). The
+// server logs to logger; nil means slog.Default().
+func StartDevServer(ctx context.Context, o Options, logger *slog.Logger) (*devserver.Server, error) {
+	o = o.WithDefaults()
+	if logger == nil {
+		logger = slog.Default()
+	}
 	db := o.DevDB
 	if db == InMemoryDB {
 		db = ""
@@ -33,7 +38,7 @@ func StartDevServer(ctx context.Context, o Options) (*devserver.Server, error) {
 		UIPort:           o.DevUIPort,
 		Namespace:        o.Namespace,
 		SearchAttributes: SearchAttributes(),
-		Logger:           o.Logger,
+		Logger:           logger,
 	})
 	switch {
 	case err == nil:

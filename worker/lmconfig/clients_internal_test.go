@@ -1,4 +1,4 @@
-package workerlib
+package lmconfig
 
 import (
 	"context"
@@ -26,11 +26,11 @@ func noLMEnv(t *testing.T) {
 	t.Setenv(lm.EnvBaseURL, "")
 }
 
-func openLMs(t *testing.T, o LMOptions) *lmSet {
+func openLMs(t *testing.T, o Options) *Clients {
 	t.Helper()
-	set, err := newLMs(o, quietLogger())
+	set, err := Open(o, quietLogger())
 	require.NoError(t, err)
-	t.Cleanup(func() { assert.NoError(t, set.close()) })
+	t.Cleanup(func() { assert.NoError(t, set.Close()) })
 	return set
 }
 
@@ -43,18 +43,18 @@ func ask(t *testing.T, c *lm.Client) dspy.LMResponse {
 
 func TestWithoutKeyOrBaseURLBothLMsAreTheSimulator(t *testing.T) {
 	noLMEnv(t)
-	set := openLMs(t, LMOptions{Sim: "seed=7,err500=0.1"})
+	set := openLMs(t, Options{Sim: "seed=7,err500=0.1"})
 	require.NotNil(t, set.sim)
 	assert.Equal(t, "simulated LM at "+set.sim.URL()+" (seed 7, err500=0.1)", set.description)
-	assert.Equal(t, "simlm-1", set.task.ModelName())
-	assert.Equal(t, "simlm-1", set.prompt.ModelName())
-	ask(t, set.task)
+	assert.Equal(t, "simlm-1", set.Task.ModelName())
+	assert.Equal(t, "simlm-1", set.Prompt.ModelName())
+	ask(t, set.Task)
 	assert.Equal(t, int64(1), set.sim.Stats().Requests)
 }
 
 func TestSimulatedBaseURLForcesTheSimulatorEvenWithAKey(t *testing.T) {
 	t.Setenv(lm.EnvAPIKey, "sk-real-key")
-	set := openLMs(t, LMOptions{BaseURL: SimulatedBaseURL})
+	set := openLMs(t, Options{BaseURL: SimulatedBaseURL})
 	require.NotNil(t, set.sim)
 	assert.NotContains(t, set.description, "sk-real-key")
 }
@@ -77,11 +77,11 @@ func TestTaskLMRetriesAndPromptLMLeavesRetriesToTemporal(t *testing.T) {
 	}))
 	defer srv.Close()
 
-	set := openLMs(t, LMOptions{BaseURL: srv.URL + "/v1", Model: "task-model", PromptModel: "prompt-model", MaxRetries: 2})
+	set := openLMs(t, Options{BaseURL: srv.URL + "/v1", Model: "task-model", PromptModel: "prompt-model", MaxRetries: 2})
 	req := dspy.LMRequest{Messages: []dspy.Message{{Role: "user", Content: "Say hi."}}}
-	_, err := set.task.Call(context.Background(), req)
+	_, err := set.Task.Call(context.Background(), req)
 	require.Error(t, err)
-	_, err = set.prompt.Call(context.Background(), req)
+	_, err = set.Prompt.Call(context.Background(), req)
 	require.Error(t, err)
 
 	mu.Lock()
@@ -94,9 +94,9 @@ func TestTaskLMRetriesAndPromptLMLeavesRetriesToTemporal(t *testing.T) {
 func TestARealEndpointIsDescribedWithoutItsSecrets(t *testing.T) {
 	t.Setenv(lm.EnvAPIKey, "sk-secret")
 	t.Setenv(lm.EnvBaseURL, "")
-	set := openLMs(t, LMOptions{BaseURL: "https://user:hunter2@llm.example.com/v1"})
+	set := openLMs(t, Options{BaseURL: "https://user:hunter2@llm.example.com/v1"})
 	assert.Nil(t, set.sim)
-	assert.Equal(t, DefaultModel, set.task.ModelName())
+	assert.Equal(t, DefaultModel, set.Task.ModelName())
 	assert.NotContains(t, set.description, "hunter2")
 	assert.NotContains(t, set.description, "sk-secret")
 	assert.True(t, strings.HasPrefix(set.description, DefaultModel+" at https://user:"), set.description)
@@ -105,15 +105,15 @@ func TestARealEndpointIsDescribedWithoutItsSecrets(t *testing.T) {
 func TestAKeyAloneMeansOpenAI(t *testing.T) {
 	t.Setenv(lm.EnvAPIKey, "sk-secret")
 	t.Setenv(lm.EnvBaseURL, "")
-	set := openLMs(t, LMOptions{})
+	set := openLMs(t, Options{})
 	assert.Equal(t, DefaultModel+" at "+lm.DefaultBaseURL, set.description)
 }
 
 func TestBothLMsShareOneCache(t *testing.T) {
 	noLMEnv(t)
-	set := openLMs(t, LMOptions{})
-	ask(t, set.task)
-	resp := ask(t, set.prompt)
+	set := openLMs(t, Options{})
+	ask(t, set.Task)
+	resp := ask(t, set.Prompt)
 	assert.True(t, resp.CacheHit, "the prompt LM reuses the task LM's answer to the same request")
 }
 
@@ -121,27 +121,27 @@ func TestTheDiskCacheIsFlushedOnCloseAndKeptPerSimulatorSeed(t *testing.T) {
 	noLMEnv(t)
 	dir := t.TempDir()
 	for _, sim := range []string{"seed=1", "seed=2"} {
-		set, err := newLMs(LMOptions{CacheDir: dir, Sim: sim}, quietLogger())
+		set, err := Open(Options{CacheDir: dir, Sim: sim}, quietLogger())
 		require.NoError(t, err)
-		ask(t, set.task)
-		require.NoError(t, set.close())
+		ask(t, set.Task)
+		require.NoError(t, set.Close())
 	}
 	files, err := filepath.Glob(filepath.Join(dir, "simlm-*.db"))
 	require.NoError(t, err)
 	assert.Len(t, files, 2, "replies of one seed are never served for another")
 
-	set, err := newLMs(LMOptions{CacheDir: dir, Sim: "seed=1"}, quietLogger())
+	set, err := Open(Options{CacheDir: dir, Sim: "seed=1"}, quietLogger())
 	require.NoError(t, err)
-	defer func() { assert.NoError(t, set.close()) }()
-	assert.True(t, ask(t, set.task).CacheHit, "a rerun is answered from disk")
+	defer func() { assert.NoError(t, set.Close()) }()
+	assert.True(t, ask(t, set.Task).CacheHit, "a rerun is answered from disk")
 }
 
 func TestCacheOffKeepsNothingOnDisk(t *testing.T) {
 	noLMEnv(t)
 	dir := t.TempDir()
 	t.Chdir(dir)
-	set := openLMs(t, LMOptions{CacheDir: CacheOff})
-	ask(t, set.task)
+	set := openLMs(t, Options{CacheDir: CacheOff})
+	ask(t, set.Task)
 	files, err := filepath.Glob(filepath.Join(dir, "*"))
 	require.NoError(t, err)
 	assert.Empty(t, files)
@@ -149,7 +149,7 @@ func TestCacheOffKeepsNothingOnDisk(t *testing.T) {
 
 func TestABadSimulatorConfigNamesTheSimFlag(t *testing.T) {
 	noLMEnv(t)
-	_, err := newLMs(LMOptions{Sim: "seed=abc"}, quietLogger())
+	_, err := Open(Options{Sim: "seed=abc"}, quietLogger())
 	require.Error(t, err)
 	assert.True(t, strings.HasPrefix(err.Error(), "--sim: "), err.Error())
 }
