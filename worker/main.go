@@ -29,24 +29,12 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/durable-dspy/durable-dspy/internal/exitcode"
 	"github.com/durable-dspy/durable-dspy/worker/temporalconn"
 	"github.com/durable-dspy/durable-dspy/worker/workerlib"
 )
 
-// Exit codes.
-const (
-	exitOK      = 0
-	exitFailure = 1
-	exitUsage   = 2
-)
-
 const flagDevOnly = "dev-only"
-
-// usageError marks an error as the user's command line being wrong.
-type usageError struct{ err error }
-
-func (e usageError) Error() string { return e.err.Error() }
-func (e usageError) Unwrap() error { return e.err }
 
 func main() {
 	os.Exit(run(context.Background(), os.Args[1:], os.Stdout, os.Stderr))
@@ -58,15 +46,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	cmd.SetArgs(args)
 	err := cmd.ExecuteContext(ctx)
 	if err == nil {
-		return exitOK
+		return exitcode.OK
 	}
 	fmt.Fprintln(stderr, "worker:", err)
-	var usage usageError
-	if errors.As(err, &usage) {
+	if exitcode.IsUsage(err) {
 		fmt.Fprintln(stderr, "Run 'worker --help' for usage.")
-		return exitUsage
 	}
-	return exitFailure
+	return exitcode.Of(err)
 }
 
 // newCommand builds the worker command; stdout gets the start-up banner and
@@ -96,7 +82,7 @@ SIGINT or SIGTERM stops the worker gracefully: polling stops, in-flight
 activities get --stop-timeout to finish, and the dev server stops last.`,
 		Args: func(_ *cobra.Command, args []string) error {
 			if len(args) > 0 {
-				return usageError{fmt.Errorf("unexpected argument %q: the worker takes flags only", args[0])}
+				return exitcode.Usagef("unexpected argument %q: the worker takes flags only", args[0])
 			}
 			return nil
 		},
@@ -104,7 +90,7 @@ activities get --stop-timeout to finish, and the dev server stops last.`,
 		SilenceUsage:  true,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := checkFlags(cmd, opts, devOnly); err != nil {
-				return usageError{err}
+				return exitcode.AsUsage(err)
 			}
 			logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: logLevel}))
 			opts.Logger = logger
@@ -118,7 +104,7 @@ activities get --stop-timeout to finish, and the dev server stops last.`,
 	}
 	cmd.SetOut(stdout)
 	cmd.SetErr(stderr)
-	cmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
+	cmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return exitcode.AsUsage(err) })
 
 	fs := cmd.Flags()
 	fs.SortFlags = false

@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/durable-dspy/durable-dspy/internal/bench"
+	"github.com/durable-dspy/durable-dspy/internal/exitcode"
 )
 
 func TestParseSections(t *testing.T) {
@@ -19,7 +20,7 @@ func TestParseSections(t *testing.T) {
 
 	for _, bad := range []string{"latency,speed", "", " , "} {
 		_, err := parseSections(bad)
-		var u *usageError
+		var u *exitcode.UsageError
 		require.True(t, errors.As(err, &u), "%q: want a usage error, got %v", bad, err)
 		require.Contains(t, err.Error(), "--sections")
 	}
@@ -94,9 +95,9 @@ func TestBenchTable(t *testing.T) {
 
 func TestBenchBadUsage(t *testing.T) {
 	_, err := runBenchCmd(t, "--sections", "latency", "--metric", "no_such_metric")
-	require.Equal(t, exitUsage, exitCode(err))
+	require.Equal(t, exitcode.Usage, exitCode(err))
 	require.ErrorContains(t, err, "--metric")
 
 	_, err = runBenchCmd(t, "--spec", "does-not-exist.yaml")
-	require.Equal(t, exitUsage, exitCode(err))
+	require.Equal(t, exitcode.Usage, exitCode(err))
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/durable-dspy/durable-dspy/dspy/optimize"
+	"github.com/durable-dspy/durable-dspy/internal/exitcode"
 )
 
 func TestRandomSearchPlansEveryCandidateOnTheValsetAndBoundsBootstrapping(t *testing.T) {
@@ -81,7 +82,7 @@ func TestDryRunPricesTheCallsWithTheGivenPrices(t *testing.T) {
 	spec, train, val := fixture(t)
 	r := runCLI(t, "optimize", "--spec", spec, "--trainset", train, "--valset", val, "--dry-run",
 		"--param", "num_candidate_programs=2", "--lm-model", "my-model", "--price-in", "1", "--price-out", "2")
-	require.Equal(t, exitOK, r.code, r.stderr)
+	require.Equal(t, exitcode.OK, r.code, r.stderr)
 	// (2 + 3) × 3 validation runs + (2 + 1) × 3 bootstrap runs.
 	assert.Contains(t, r.stdout, "my-model")
 	assert.Contains(t, r.stdout, "≤ 24")
@@ -92,21 +93,21 @@ func TestDryRunPricesTheCallsWithTheGivenPrices(t *testing.T) {
 func TestDryRunSaysWhenAPriceIsUnknown(t *testing.T) {
 	spec, train, _ := fixture(t)
 	r := runCLI(t, "optimize", "--spec", spec, "--trainset", train, "--dry-run", "--lm-model", "unheard-of-model")
-	require.Equal(t, exitOK, r.code, r.stderr)
+	require.Equal(t, exitcode.OK, r.code, r.stderr)
 	assert.Contains(t, r.stdout, "unknown (give --price-in/--price-out)")
 }
 
 func TestDryRunUsesTheKnownPriceTable(t *testing.T) {
 	spec, train, _ := fixture(t)
 	r := runCLI(t, "optimize", "--spec", spec, "--trainset", train, "--dry-run", "--lm-model", "gpt-4o-mini-2024-07-18")
-	require.Equal(t, exitOK, r.code, r.stderr)
+	require.Equal(t, exitcode.OK, r.code, r.stderr)
 	assert.NotContains(t, r.stdout, "unknown")
 }
 
 func TestDryRunOnTheSimulatedLMCostsNothing(t *testing.T) {
 	spec, train, _ := fixture(t)
 	r := runCLI(t, "optimize", "--spec", spec, "--trainset", train, "--dry-run")
-	require.Equal(t, exitOK, r.code, r.stderr)
+	require.Equal(t, exitcode.OK, r.code, r.stderr)
 	assert.Contains(t, r.stdout, "simlm-1")
 	assert.Contains(t, r.stdout, "$0 (simulated LM)")
 }

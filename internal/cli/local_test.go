@@ -9,6 +9,7 @@ import (
 
 	"github.com/durable-dspy/durable-dspy/dspy"
 	"github.com/durable-dspy/durable-dspy/dspy/spec"
+	"github.com/durable-dspy/durable-dspy/internal/exitcode"
 	"github.com/durable-dspy/durable-dspy/simlm"
 )
 
@@ -34,7 +35,7 @@ func TestPromptPrintsExactlyWhatTheChatAdapterFormats(t *testing.T) {
 	spec, _, _ := fixture(t)
 	state, m := stateWithDemos(t)
 	r := runCLI(t, "prompt", "--spec", spec, "--state", state, "--input", "question=What is 7 + 5?", "--input", "unused=x")
-	require.Equal(t, exitOK, r.code, r.stderr)
+	require.Equal(t, exitcode.OK, r.code, r.stderr)
 
 	var got []dspy.Message
 	require.NoError(t, json.Unmarshal([]byte(r.stdout), &got))
@@ -48,7 +49,7 @@ func TestPromptPrintsExactlyWhatTheChatAdapterFormats(t *testing.T) {
 func TestPromptWithoutAProgramInputIsBadUsageNamingIt(t *testing.T) {
 	spec, _, _ := fixture(t)
 	r := runCLI(t, "prompt", "--spec", spec, "--input", "query=hi")
-	assert.Equal(t, exitUsage, r.code)
+	assert.Equal(t, exitcode.Usage, r.code)
 	assert.Contains(t, r.stderr, "--input")
 	assert.Contains(t, r.stderr, "question")
 }
@@ -57,7 +58,7 @@ func TestAStateThatDoesNotFitTheSpecIsBadUsage(t *testing.T) {
 	state, _ := stateWithDemos(t)
 	other := writeFile(t, t.TempDir(), "cot.yaml", "module: chain_of_thought\nsignature: \"question -> answer\"\n")
 	r := runCLI(t, "prompt", "--spec", other, "--state", state, "--input", "question=q")
-	assert.Equal(t, exitUsage, r.code)
+	assert.Equal(t, exitcode.Usage, r.code)
 	assert.Contains(t, r.stderr, "--state "+state)
 }
 
@@ -66,7 +67,7 @@ func TestRunAnswersOnTheSimulatedLMWhenNoneIsConfigured(t *testing.T) {
 	state, _ := stateWithDemos(t)
 	question := simlm.ArithmeticDataset(5, 1)[0].Question
 	r := runCLI(t, "run", "--spec", spec, "--state", state, "--input", "question="+question)
-	require.Equal(t, exitOK, r.code, r.stderr)
+	require.Equal(t, exitcode.OK, r.code, r.stderr)
 	assert.Contains(t, r.stderr, "simulated LM")
 
 	var pred map[string]any
@@ -78,13 +79,13 @@ func TestRunAnswersOnTheSimulatedLMWhenNoneIsConfigured(t *testing.T) {
 func TestRunTakesItsInputAsJSON(t *testing.T) {
 	spec, _, _ := fixture(t)
 	r := runCLI(t, "run", "--spec", spec, "--input-json", `{"question": "What is 2 + 2?"}`)
-	require.Equal(t, exitOK, r.code, r.stderr)
+	require.Equal(t, exitcode.OK, r.code, r.stderr)
 	assert.Contains(t, r.stdout, `"answer"`)
 }
 
 func TestRunRejectsABadSimulatorSetting(t *testing.T) {
 	spec, _, _ := fixture(t)
 	r := runCLI(t, "run", "--spec", spec, "--input", "question=q", "--sim", "latency=sideways")
-	assert.Equal(t, exitUsage, r.code)
+	assert.Equal(t, exitcode.Usage, r.code)
 	assert.Contains(t, r.stderr, "--sim")
 }

@@ -6,6 +6,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/durable-dspy/durable-dspy/internal/exitcode"
 )
 
 func decode(t *testing.T, raw json.RawMessage) map[string]any {
@@ -42,21 +44,21 @@ func TestNoParamsGiveNoParams(t *testing.T) {
 func TestAParamWithoutEqualsIsBadUsage(t *testing.T) {
 	_, err := buildParams("copro", "", []string{"breadth"}, nil)
 	require.Error(t, err)
-	assert.Equal(t, exitUsage, exitCode(err))
+	assert.Equal(t, exitcode.Usage, exitCode(err))
 	assert.Contains(t, err.Error(), `--param "breadth"`)
 }
 
 func TestParamsThatAreNotAJSONObjectAreBadUsage(t *testing.T) {
 	_, err := buildParams("copro", "[1, 2]", nil, nil)
 	require.Error(t, err)
-	assert.Equal(t, exitUsage, exitCode(err))
+	assert.Equal(t, exitcode.Usage, exitCode(err))
 	assert.Contains(t, err.Error(), "--params")
 }
 
 func TestAMistypedParamIsBadUsage(t *testing.T) {
 	_, err := buildParams("copro", "", []string{"breadth=wide"}, nil)
 	require.Error(t, err)
-	assert.Equal(t, exitUsage, exitCode(err))
+	assert.Equal(t, exitcode.Usage, exitCode(err))
 }
 
 func TestTheSeedGoesIntoTheParamsOfOptimizersThatTakeOne(t *testing.T) {
@@ -70,7 +72,7 @@ func TestASeedForAnOptimizerWithoutOneIsBadUsageNamingTheFlag(t *testing.T) {
 	seed := int64(42)
 	_, err := buildParams("labeled_fewshot", "", nil, &seed)
 	require.Error(t, err)
-	assert.Equal(t, exitUsage, exitCode(err))
+	assert.Equal(t, exitcode.Usage, exitCode(err))
 	assert.Contains(t, err.Error(), "--seed")
 }
 
@@ -86,5 +88,5 @@ func TestInputsMergeJSONAndKeyValuePairs(t *testing.T) {
 func TestNoInputIsBadUsage(t *testing.T) {
 	_, err := parseInputs(nil, "")
 	require.Error(t, err)
-	assert.Equal(t, exitUsage, exitCode(err))
+	assert.Equal(t, exitcode.Usage, exitCode(err))
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/durable-dspy/durable-dspy/dspy"
 	"github.com/durable-dspy/durable-dspy/dspy/optimize"
+	"github.com/durable-dspy/durable-dspy/internal/exitcode"
 	"github.com/durable-dspy/durable-dspy/workflows"
 )
 
@@ -90,7 +91,7 @@ func TestListQueryFiltersOnTheSearchAttributes(t *testing.T) {
 }
 
 func TestAConfigFailureOfTheWorkflowIsBadUsage(t *testing.T) {
-	assert.Equal(t, exitFailed, exitCode(assert.AnError))
-	assert.Equal(t, exitUsage, exitCode(usagef("--x")))
-	assert.Equal(t, exitOK, exitCode(nil))
+	assert.Equal(t, exitcode.Failure, exitCode(assert.AnError))
+	assert.Equal(t, exitcode.Usage, exitCode(usagef("--x")))
+	assert.Equal(t, exitcode.OK, exitCode(nil))
 }
