@@ -1,22 +1,11 @@
-// Command starter is durable-dspy's command-line interface: it starts,
-// watches and steers optimizations and evaluations running as Temporal
-// workflows, exports the compiled programs, and runs or inspects programs
-// locally.
+// Package cli implements the starter command, durable-dspy's command-line
+// interface: one cobra command per file, sharing the Temporal connection
+// and worker flags with the worker binary (packages temporalconn,
+// lmconfig and workerlib), so one spelling works everywhere.
 //
-// Every command has --help. The Temporal connection flags (--address,
-// --namespace, --task-queue, the TLS flags) are shared with the worker
-// binary, so one spelling works everywhere:
-//
-//	starter demo                                   # everything in-process, no setup
-//	starter optimize --spec qa.yaml --trainset train.jsonl --valset val.jsonl \
-//	    --metric exact_match --optimizer miprov2 --param auto=light --wait
-//	starter optimize ... --dry-run                 # planned LM calls and cost, no run
-//	starter list --optimizer miprov2
-//	starter watch dspy-miprov2-1a2b3c4d
-//	starter stop dspy-miprov2-1a2b3c4d             # finish now with the best so far
-//	starter export dspy-miprov2-1a2b3c4d --out program.json
-//	starter run --spec qa.yaml --state program.json --input question="What is 2+2?"
-//
-// Exit codes: 0 on success, 1 when a run failed, 2 on bad usage (a flag, a
-// file or a line at fault, which the message names).
+// Execute runs a command line with the streams and seams given in Options,
+// so the commands are tested in-process, without building a binary; the
+// starter's main only hands it the process's arguments and streams. Errors
+// map to exit statuses as package exitcode says, a workflow's configuration
+// error counting as bad usage.
 package cli

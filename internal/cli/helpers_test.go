@@ -3,11 +3,15 @@ package cli
 import (
 	"bytes"
 	"context"
+	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"go.temporal.io/sdk/client"
+
+	"github.com/durable-dspy/durable-dspy/worker/temporalconn"
 )
 
 // result is what one in-process run of the CLI printed and returned.
@@ -27,12 +31,16 @@ func runCLI(t *testing.T, args ...string) result {
 	t.Setenv("OPENAI_MODEL", "")
 	t.Setenv(EnvUIURL, "")
 	var out, errOut bytes.Buffer
-	a := newApp(&out, &errOut)
-	a.dial = func(context.Context) (client.Client, error) {
-		t.Fatalf("the command dialed Temporal; it should have failed validation first")
-		return nil, nil
-	}
-	code := a.run(context.Background(), args)
+	code := Execute(context.Background(), Options{
+		Args:   args,
+		Stdin:  strings.NewReader(""),
+		Stdout: &out,
+		Stderr: &errOut,
+		Dial: func(context.Context, temporalconn.Options, *slog.Logger) (client.Client, error) {
+			t.Fatalf("the command dialed Temporal; it should have failed validation first")
+			return nil, nil
+		},
+	})
 	return result{stdout: out.String(), stderr: errOut.String(), code: code}
 }
 
@@ -64,5 +72,5 @@ func fixture(t *testing.T) (specPath, train, val string) {
 // newTestApp is an app with the real dial, writing to buffers.
 func newTestApp() (*app, *bytes.Buffer, *bytes.Buffer) {
 	var out, errOut bytes.Buffer
-	return newApp(&out, &errOut), &out, &errOut
+	return newApp(Options{Stdout: &out, Stderr: &errOut}), &out, &errOut
 }

@@ -26,15 +26,43 @@ const EnvUIURL = "DSPY_UI_URL"
 // defaultUIURL is where the worker's dev server serves its Web UI by default.
 const defaultUIURL = "http://127.0.0.1:8233"
 
+// Options are what the CLI runs on: its arguments, its streams, and the
+// seams a test replaces to run commands in-process. A nil field means the
+// process's own: os.Stdin, os.Stdout, os.Stderr, a real dial, a real
+// terminal check.
+type Options struct {
+	// Args are the command-line arguments, without the program name.
+	Args []string
+	// Stdin, Stdout and Stderr are the CLI's streams: results go to
+	// Stdout, progress and errors to Stderr.
+	Stdin          io.Reader
+	Stdout, Stderr io.Writer
+	// Dial connects to Temporal once the connection flags are validated;
+	// nil means temporalconn.Dial.
+	Dial func(ctx context.Context, o temporalconn.Options, logger *slog.Logger) (client.Client, error)
+	// IsTerminal reports whether w is an interactive terminal, which gets a
+	// live progress bar instead of periodic lines; nil checks w's file
+	// descriptor.
+	IsTerminal func(w io.Writer) bool
+}
+
+// Execute runs the CLI as o describes and returns the process's exit
+// status (see package exitcode). Every error leaves through here, printed
+// once to Stderr.
+func Execute(ctx context.Context, o Options) int {
+	return newApp(o).run(ctx, o.Args)
+}
+
 // app is what every command shares: the connection options bound to the
 // global flags, the output streams and the seams tests replace.
 type app struct {
 	opts   workerlib.Options
 	uiURL  string
+	stdin  io.Reader
 	stdout io.Writer
 	stderr io.Writer
 
-	// dial connects to Temporal; tests may replace it.
+	// dial connects to Temporal as the flags say.
 	dial func(ctx context.Context) (client.Client, error)
 	// terminal reports whether w is an interactive terminal, which gets a
 	// live progress bar instead of periodic lines.
@@ -43,18 +71,34 @@ type app struct {
 	pollEvery time.Duration
 }
 
-func newApp(stdout, stderr io.Writer) *app {
-	a := &app{stdout: stdout, stderr: stderr, terminal: isTerminal, pollEvery: time.Second}
+func newApp(o Options) *app {
+	a := &app{stdin: o.Stdin, stdout: o.Stdout, stderr: o.Stderr, terminal: o.IsTerminal, pollEvery: time.Second}
+	if a.stdin == nil {
+		a.stdin = os.Stdin
+	}
+	if a.stdout == nil {
+		a.stdout = os.Stdout
+	}
+	if a.stderr == nil {
+		a.stderr = os.Stderr
+	}
+	if a.terminal == nil {
+		a.terminal = isTerminal
+	}
+	dial := o.Dial
+	if dial == nil {
+		dial = temporalconn.Dial
+	}
 	// The SDK and the embedded server log at info level; a CLI shows only
 	// what needs the user's attention.
-	a.opts.Logger = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	a.opts.Logger = slog.New(slog.NewTextHandler(a.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	a.dial = func(ctx context.Context) (client.Client, error) {
 		// Bad connection flags are the caller's to fix; an unreachable
 		// server is a failed run. Dial's errors already name the flag.
 		if err := a.opts.Validate(); err != nil {
 			return nil, asUsage(err)
 		}
-		return temporalconn.Dial(ctx, a.opts.Temporal, a.opts.Logger)
+		return dial(ctx, a.opts.Temporal, a.opts.Logger)
 	}
 	return a
 }
@@ -62,12 +106,6 @@ func newApp(stdout, stderr io.Writer) *app {
 func isTerminal(w io.Writer) bool {
 	f, ok := w.(*os.File)
 	return ok && term.IsTerminal(int(f.Fd()))
-}
-
-// Execute runs the CLI on args and returns the process exit code. Every
-// error leaves through here, printed once to stderr.
-func Execute(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	return newApp(stdout, stderr).run(ctx, args)
 }
 
 // run runs the command line args with a's streams and seams.
@@ -104,6 +142,7 @@ Exit codes: 0 success, 1 the run failed, 2 bad usage.`,
 		},
 		RunE: func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
 	}
+	root.SetIn(a.stdin)
 	root.SetOut(a.stdout)
 	root.SetErr(a.stderr)
 	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
