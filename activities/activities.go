@@ -17,7 +17,9 @@ import (
 // worker-side, so API keys stay in the worker's environment and never reach
 // workflow history.
 type Config struct {
-	Registry *Registry
+	// Catalog holds the programs, metrics and tools workflows may name; nil
+	// means inline specs and the built-in metrics only.
+	Catalog *Catalog
 	// TaskLM runs programs. Batch activities make many calls, so this client
 	// should retry each call itself (honouring Retry-After); Temporal retries
 	// the batch only when a call exhausts those retries.
@@ -37,8 +39,11 @@ type Activities struct {
 
 // New checks cfg and returns the activities.
 func New(cfg Config) (*Activities, error) {
-	if cfg.Registry == nil {
-		return nil, errors.New("activities: Config.Registry is required")
+	if cfg.Catalog == nil {
+		var err error
+		if cfg.Catalog, err = NewCatalog(nil, nil, nil); err != nil {
+			return nil, err
+		}
 	}
 	if cfg.TaskLM == nil {
 		return nil, errors.New("activities: Config.TaskLM is required")
@@ -68,7 +73,7 @@ func (a *Activities) Register(r Registrar) {
 // DescribeProgram builds the program once and returns its predictors'
 // signatures and starting state, which the optimizer needs in the workflow.
 func (a *Activities) DescribeProgram(ctx context.Context, ref ProgramRef) (ProgramDescription, error) {
-	factory, err := a.cfg.Registry.Program(ref)
+	factory, err := a.cfg.Catalog.Program(ref)
 	if err != nil {
 		return ProgramDescription{}, configError(err)
 	}
@@ -97,11 +102,11 @@ func (a *Activities) DescribeProgram(ctx context.Context, ref ProgramRef) (Progr
 // Temporal; one that failed for good (unparseable reply, bad request, metric
 // error) is recorded as a failed outcome.
 func (a *Activities) RunBatch(ctx context.Context, in RunBatchInput) (RunBatchOutput, error) {
-	factory, err := a.cfg.Registry.Program(in.Program)
+	factory, err := a.cfg.Catalog.Program(in.Program)
 	if err != nil {
 		return RunBatchOutput{}, configError(err)
 	}
-	metric, err := a.cfg.Registry.Metric(in.Metric)
+	metric, err := a.cfg.Catalog.Metric(in.Metric)
 	if err != nil {
 		return RunBatchOutput{}, configError(err)
 	}

@@ -29,7 +29,7 @@ var arithmeticSpec = spec.Program{Module: "predict", Signature: "question -> ans
 
 func newActivities(t *testing.T, client dspy.LM) *activities.Activities {
 	t.Helper()
-	acts, err := activities.New(activities.Config{Registry: activities.NewRegistry(), TaskLM: client, Concurrency: 2})
+	acts, err := activities.New(activities.Config{TaskLM: client, Concurrency: 2})
 	require.NoError(t, err)
 	return acts
 }
@@ -186,10 +186,12 @@ func requireConfigError(t *testing.T, err error, contains ...string) {
 }
 
 func TestRunBatchRejectsAnUnknownProgramOrMetricAsAConfigError(t *testing.T) {
-	reg := activities.NewRegistry()
-	require.NoError(t, reg.RegisterProgram("qa", func() (dspy.Module, error) { return arithmeticSpec.Build(nil) }))
+	catalog, err := activities.NewCatalog(map[string]activities.ProgramFactory{
+		"qa": func() (dspy.Module, error) { return arithmeticSpec.Build(nil) },
+	}, nil, nil)
+	require.NoError(t, err)
 	srv, client := testkit.SimLM(t, simlm.Config{}, fastLM(0))
-	acts, err := activities.New(activities.Config{Registry: reg, TaskLM: client})
+	acts, err := activities.New(activities.Config{Catalog: catalog, TaskLM: client})
 	require.NoError(t, err)
 	env := activityEnv(acts)
 

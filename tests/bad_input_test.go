@@ -15,7 +15,7 @@ import (
 	"github.com/durable-dspy/durable-dspy/simlm"
 )
 
-// CLI exit codes (starter/errors.go): 1 the run failed, 2 bad usage.
+// CLI exit codes (internal/exitcode): 1 the run failed, 2 bad usage.
 const (
 	exitFailed = 1
 	exitUsage  = 2

@@ -9,7 +9,7 @@
 //
 //	worker --dev
 //
-// is a complete offline setup. Run `worker --help` for every flag; each has
+// is a complete offline workerlib. Run `worker --help` for every flag; each has
 // an environment variable as its default.
 //
 // Exit status: 0 after a clean shutdown (SIGINT or SIGTERM), 1 on a runtime
@@ -29,23 +29,12 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/durable-dspy/durable-dspy/worker/setup"
-)
-
-// Exit codes.
-const (
-	exitOK      = 0
-	exitFailure = 1
-	exitUsage   = 2
+	"github.com/durable-dspy/durable-dspy/internal/exitcode"
+	"github.com/durable-dspy/durable-dspy/worker/temporalconn"
+	"github.com/durable-dspy/durable-dspy/worker/workerlib"
 )
 
 const flagDevOnly = "dev-only"
-
-// usageError marks an error as the user's command line being wrong.
-type usageError struct{ err error }
-
-func (e usageError) Error() string { return e.err.Error() }
-func (e usageError) Unwrap() error { return e.err }
 
 func main() {
 	os.Exit(run(context.Background(), os.Args[1:], os.Stdout, os.Stderr))
@@ -57,22 +46,20 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	cmd.SetArgs(args)
 	err := cmd.ExecuteContext(ctx)
 	if err == nil {
-		return exitOK
+		return exitcode.OK
 	}
 	fmt.Fprintln(stderr, "worker:", err)
-	var usage usageError
-	if errors.As(err, &usage) {
+	if exitcode.IsUsage(err) {
 		fmt.Fprintln(stderr, "Run 'worker --help' for usage.")
-		return exitUsage
 	}
-	return exitFailure
+	return exitcode.Of(err)
 }
 
 // newCommand builds the worker command; stdout gets the start-up banner and
 // stderr the logs.
 func newCommand(stdout, stderr io.Writer) *cobra.Command {
 	var (
-		opts     setup.Options
+		opts     workerlib.Options
 		devOnly  bool
 		logLevel slog.Level
 	)
@@ -95,7 +82,7 @@ SIGINT or SIGTERM stops the worker gracefully: polling stops, in-flight
 activities get --stop-timeout to finish, and the dev server stops last.`,
 		Args: func(_ *cobra.Command, args []string) error {
 			if len(args) > 0 {
-				return usageError{fmt.Errorf("unexpected argument %q: the worker takes flags only", args[0])}
+				return exitcode.Usagef("unexpected argument %q: the worker takes flags only", args[0])
 			}
 			return nil
 		},
@@ -103,7 +90,7 @@ activities get --stop-timeout to finish, and the dev server stops last.`,
 		SilenceUsage:  true,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := checkFlags(cmd, opts, devOnly); err != nil {
-				return usageError{err}
+				return exitcode.AsUsage(err)
 			}
 			logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: logLevel}))
 			opts.Logger = logger
@@ -117,26 +104,26 @@ activities get --stop-timeout to finish, and the dev server stops last.`,
 	}
 	cmd.SetOut(stdout)
 	cmd.SetErr(stderr)
-	cmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
+	cmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return exitcode.AsUsage(err) })
 
 	fs := cmd.Flags()
 	fs.SortFlags = false
-	setup.BindFlags(fs, &opts)
+	workerlib.BindFlags(fs, &opts)
 	fs.BoolVar(&devOnly, flagDevOnly, false, "run only the embedded Temporal dev server and Web UI, without a worker")
 	fs.TextVar(&logLevel, "log-level", slog.LevelInfo, "least severe log level written: debug, info, warn or error")
 	return cmd
 }
 
 // checkFlags rejects combinations that cannot mean what the user intended.
-func checkFlags(cmd *cobra.Command, o setup.Options, devOnly bool) error {
+func checkFlags(cmd *cobra.Command, o workerlib.Options, devOnly bool) error {
 	fs := cmd.Flags()
-	if devOnly && o.Dev {
-		return fmt.Errorf("--%s and --%s exclude each other: --%s runs server and worker, --%s the server alone", flagDevOnly, setup.FlagDev, setup.FlagDev, flagDevOnly)
+	if devOnly && o.Temporal.Dev {
+		return fmt.Errorf("--%s and --%s exclude each other: --%s runs server and worker, --%s the server alone", flagDevOnly, temporalconn.FlagDev, temporalconn.FlagDev, flagDevOnly)
 	}
-	if o.Dev || devOnly {
-		for _, name := range []string{setup.FlagAddress, setup.FlagTLSCert, setup.FlagTLSKey, setup.FlagTLSCA, setup.FlagTLSServerName} {
+	if o.Temporal.Dev || devOnly {
+		for _, name := range []string{temporalconn.FlagAddress, temporalconn.FlagTLSCert, temporalconn.FlagTLSKey, temporalconn.FlagTLSCA, temporalconn.FlagTLSServerName} {
 			if fs.Changed(name) {
-				return fmt.Errorf("--%s does not apply to the embedded dev server; drop it, or drop --%s to connect to an existing Temporal", name, setup.FlagDev)
+				return fmt.Errorf("--%s does not apply to the embedded dev server; drop it, or drop --%s to connect to an existing Temporal", name, temporalconn.FlagDev)
 			}
 		}
 	}
@@ -144,8 +131,8 @@ func checkFlags(cmd *cobra.Command, o setup.Options, devOnly bool) error {
 }
 
 // serveWorker runs the worker until a signal or a fatal error.
-func serveWorker(ctx context.Context, stopSignals context.CancelFunc, o setup.Options, stdout io.Writer) error {
-	w, err := setup.Start(ctx, o)
+func serveWorker(ctx context.Context, stopSignals context.CancelFunc, o workerlib.Options, stdout io.Writer) error {
+	w, err := workerlib.Start(ctx, o)
 	if err != nil {
 		return err
 	}
@@ -178,8 +165,8 @@ func serveWorker(ctx context.Context, stopSignals context.CancelFunc, o setup.Op
 }
 
 // serveDev runs the embedded dev server alone until a signal.
-func serveDev(ctx context.Context, stopSignals context.CancelFunc, o setup.Options, stdout io.Writer) error {
-	srv, err := setup.StartDevServer(ctx, o)
+func serveDev(ctx context.Context, stopSignals context.CancelFunc, o workerlib.Options, stdout io.Writer) error {
+	srv, err := temporalconn.StartDevServer(ctx, o.Temporal, o.Logger)
 	if err != nil {
 		return err
 	}

@@ -10,7 +10,6 @@ import (
 	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/workflow"
 
-	"github.com/durable-dspy/durable-dspy/activities"
 	"github.com/durable-dspy/durable-dspy/internal/testkit"
 	"github.com/durable-dspy/durable-dspy/simlm"
 	"github.com/durable-dspy/durable-dspy/workflows"
@@ -25,11 +24,11 @@ const maxChain = 300
 // reported history length is past in.Execution.ContinueAsNewEvents, so every
 // run continues as new at its first checkpoint. It returns the result and
 // the inputs of the runs after the first.
-func runChain(t *testing.T, acts *activities.Activities, in workflows.OptimizeInput) (workflows.OptimizeResult, []workflows.OptimizeInput) {
+func runChain(t *testing.T, cfg workflows.Config, in workflows.OptimizeInput) (workflows.OptimizeResult, []workflows.OptimizeInput) {
 	t.Helper()
 	var carried []workflows.OptimizeInput
 	for range maxChain {
-		env := newEnv(t, acts)
+		env := newEnv(t, cfg)
 		env.SetCurrentHistoryLength(in.Execution.ContinueAsNewEvents + 1)
 		env.ExecuteWorkflow(workflows.OptimizeWorkflowName, in)
 		require.True(t, env.IsWorkflowCompleted())
@@ -63,7 +62,7 @@ func TestContinueAsNewAtEveryCheckpointCompilesTheSameProgram(t *testing.T) {
 			_, client := testkit.SimLM(t, simlm.Config{Seed: 17}, fastLM(3))
 			in := c.input()
 			in.Execution.ContinueAsNewEvents = 2
-			got, carried := runChain(t, newActivities(t, client), in)
+			got, carried := runChain(t, workerConfig(client), in)
 
 			assert.Equal(t, encoded(t, want.Program), encoded(t, got.Program))
 			assert.Equal(t, want.Score, got.Score)
@@ -93,7 +92,7 @@ func TestBudgetCountsTheSpendingOfEarlierRuns(t *testing.T) {
 	in := searchCase.input()
 	in.Execution.ContinueAsNewEvents = 2
 	in.Budget = workflows.Budget{MaxLMCalls: 30}
-	got, carried := runChain(t, newActivities(t, client), in)
+	got, carried := runChain(t, workerConfig(client), in)
 
 	require.True(t, strings.HasPrefix(got.Stopped, "budget: "), "stopped: %q", got.Stopped)
 	require.NotEmpty(t, carried)
@@ -108,10 +107,10 @@ func TestBudgetCountsTheSpendingOfEarlierRuns(t *testing.T) {
 // A run that continues as new refuses to go on over a different trainset.
 func TestContinuedRunRejectsAChangedTrainset(t *testing.T) {
 	_, client := testkit.SimLM(t, simlm.Config{Seed: 5}, fastLM(3))
-	acts := newActivities(t, client)
+	cfg := workerConfig(client)
 	in := searchCase.input()
 	in.Execution.ContinueAsNewEvents = 2
-	env := newEnv(t, acts)
+	env := newEnv(t, cfg)
 	env.SetCurrentHistoryLength(3)
 	env.ExecuteWorkflow(workflows.OptimizeWorkflowName, in)
 	var can *workflow.ContinueAsNewError
@@ -120,7 +119,7 @@ func TestContinuedRunRejectsAChangedTrainset(t *testing.T) {
 	require.NoError(t, converter.GetDefaultDataConverter().FromPayloads(can.Input, &next))
 
 	next.Trainset.Examples = testkit.Arithmetic(99, len(next.Trainset.Examples))
-	env = newEnv(t, acts)
+	env = newEnv(t, cfg)
 	env.ExecuteWorkflow(workflows.OptimizeWorkflowName, next)
 	require.True(t, env.IsWorkflowCompleted())
 	err := env.GetWorkflowError()

@@ -92,7 +92,7 @@ func currentDetails(t *testing.T, env *testsuite.TestWorkflowEnvironment) string
 func TestStopUpdateEndsTheRunWithTheBestProgramSoFar(t *testing.T) {
 	full := searchCase.localResult(t, 5)
 	_, client := testkit.SimLM(t, simlm.Config{Seed: 5}, fastLM(3))
-	env := newEnv(t, newActivities(t, client))
+	env := newEnv(t, workerConfig(client))
 	var stop updateOutcome
 	// Four batches of four: the baseline and the labeled-demos candidate
 	// are scored; the stop lands before the rest of the search.
@@ -124,7 +124,7 @@ func TestStopUpdateEndsTheRunWithTheBestProgramSoFar(t *testing.T) {
 func TestPauseHoldsTheRunUntilUnpausedAndChangesNothing(t *testing.T) {
 	want := searchCase.localResult(t, 5)
 	_, client := testkit.SimLM(t, simlm.Config{Seed: 5}, fastLM(3))
-	env := newEnv(t, newActivities(t, client))
+	env := newEnv(t, workerConfig(client))
 
 	var pause, unpause updateOutcome
 	var whilePaused workflows.Status
@@ -171,7 +171,7 @@ func TestPauseHoldsTheRunUntilUnpausedAndChangesNothing(t *testing.T) {
 func TestBudgetOnLMCallsEndsTheRunCleanly(t *testing.T) {
 	full := searchCase.localResult(t, 5)
 	_, client := testkit.SimLM(t, simlm.Config{Seed: 5}, fastLM(3))
-	env := newEnv(t, newActivities(t, client))
+	env := newEnv(t, workerConfig(client))
 	in := searchCase.input()
 	in.Budget = workflows.Budget{MaxLMCalls: 10}
 	env.ExecuteWorkflow(workflows.OptimizeWorkflowName, in)
@@ -189,7 +189,7 @@ func TestBudgetOnLMCallsEndsTheRunCleanly(t *testing.T) {
 
 func TestStatusQueryAndCurrentDetailsReportProgressAndTrials(t *testing.T) {
 	_, client := testkit.SimLM(t, simlm.Config{Seed: 5}, fastLM(3))
-	env := newEnv(t, newActivities(t, client))
+	env := newEnv(t, workerConfig(client))
 	var mid workflows.Status
 	var midDetails string
 	onRunBatchCompleted(env, 5, func() {
@@ -220,7 +220,7 @@ func TestStatusQueryAndCurrentDetailsReportProgressAndTrials(t *testing.T) {
 
 func TestSearchAttributesNameTheRunAndTrackTheBestScore(t *testing.T) {
 	_, client := testkit.SimLM(t, simlm.Config{Seed: 5}, fastLM(3))
-	env := newEnv(t, newActivities(t, client))
+	env := newEnv(t, workerConfig(client))
 	var mu sync.Mutex
 	var statuses []string
 	var optimizer, program string
@@ -253,7 +253,7 @@ func TestSearchAttributesNameTheRunAndTrackTheBestScore(t *testing.T) {
 
 func TestUnknownMetricFailsTheWorkflowAsAConfigError(t *testing.T) {
 	_, client := testkit.SimLM(t, simlm.Config{Seed: 5}, fastLM(3))
-	env := newEnv(t, newActivities(t, client))
+	env := newEnv(t, workerConfig(client))
 	in := searchCase.input()
 	in.Metric = "accuracy"
 	env.ExecuteWorkflow(workflows.OptimizeWorkflowName, in)
@@ -266,7 +266,7 @@ func TestUnknownMetricFailsTheWorkflowAsAConfigError(t *testing.T) {
 
 func TestUnknownOptimizerFailsTheWorkflowAsAConfigError(t *testing.T) {
 	_, client := testkit.SimLM(t, simlm.Config{Seed: 5}, fastLM(3))
-	env := newEnv(t, newActivities(t, client))
+	env := newEnv(t, workerConfig(client))
 	in := searchCase.input()
 	in.Optimizer = "simba"
 	env.ExecuteWorkflow(workflows.OptimizeWorkflowName, in)

@@ -10,6 +10,9 @@
 // applies stop and pause requests, enforces the budget, and continues as new
 // with the optimizer's compact state once history grows.
 //
-// Register the workflows and activities on a worker with NewPlugin, or
-// Register for test environments that do not run plugins.
+// NewPlugin adds the workflows and activities to a worker from one Config:
+// the programs and metrics workflows may name, the tools specs may use, and
+// the task and prompt LM clients. Register does the same where plugins do
+// not run, such as the SDK's test environment, and RegisterWorkflows
+// registers the workflows alone, for a replayer.
 package workflows

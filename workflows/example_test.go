@@ -18,16 +18,6 @@ import (
 // programs and metrics by name, build the LM clients here (keys stay in this
 // process's environment), and start workflows that name them.
 func ExampleNewPlugin() {
-	registry := activities.NewRegistry()
-	if err := registry.RegisterProgram("qa", func() (dspy.Module, error) {
-		return dspy.NewChainOfThought(dspy.MustSignature("question -> answer"))
-	}); err != nil {
-		log.Fatal(err)
-	}
-	if err := registry.RegisterMetric("qa_f1", evaluate.F1("answer")); err != nil {
-		log.Fatal(err)
-	}
-
 	taskLM, err := lm.New(lm.Options{Model: "gpt-4o-mini", MaxRetries: 3}) // OPENAI_API_KEY
 	if err != nil {
 		log.Fatal(err)
@@ -36,11 +26,16 @@ func ExampleNewPlugin() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	acts, err := activities.New(activities.Config{Registry: registry, TaskLM: taskLM, PromptLM: promptLM})
-	if err != nil {
-		log.Fatal(err)
-	}
-	plugin, err := workflows.NewPlugin(acts)
+	plugin, err := workflows.NewPlugin(workflows.Config{
+		Programs: map[string]activities.ProgramFactory{
+			"qa": func() (dspy.Module, error) {
+				return dspy.NewChainOfThought(dspy.MustSignature("question -> answer"))
+			},
+		},
+		Metrics:  map[string]evaluate.Metric{"qa_f1": evaluate.F1("answer")},
+		TaskLM:   taskLM,
+		PromptLM: promptLM,
+	})
 	if err != nil {
 		log.Fatal(err)
 	}

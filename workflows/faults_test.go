@@ -47,11 +47,7 @@ func TestTransientLMFaultsLeaveTheCompiledProgramUnchanged(t *testing.T) {
 			taskOpts.Timeout, promptOpts.Timeout = 300*time.Millisecond, 300*time.Millisecond
 			taskLM := newClient(t, srv, taskOpts)
 			promptLM := newClient(t, srv, promptOpts)
-			acts, err := activities.New(activities.Config{
-				Registry: activities.NewRegistry(), TaskLM: taskLM, PromptLM: promptLM, Concurrency: 4,
-			})
-			require.NoError(t, err)
-			env := newEnv(t, acts)
+			env := newEnv(t, workflows.Config{TaskLM: taskLM, PromptLM: promptLM, Concurrency: 4})
 			env.SetOnActivityStartedListener(func(info *activity.Info, _ context.Context, _ converter.EncodedValues) {
 				if info.Attempt > 1 {
 					switch info.ActivityType.Name {
@@ -95,7 +91,7 @@ func newClient(t *testing.T, srv *simlm.Server, opts lm.Options) *lm.Client {
 // scored as failed and the batch is not retried.
 func TestUnparseableRepliesAreScoredAsFailuresNotRetried(t *testing.T) {
 	srv, client := testkit.SimLM(t, simlm.Config{Seed: 3, Faults: simlm.Faults{Garbage: 1, MaxConsecutive: 1000}}, fastLM(3))
-	env := newEnv(t, newActivities(t, client))
+	env := newEnv(t, workerConfig(client))
 	attempts := map[string]int{}
 	env.SetOnActivityStartedListener(func(info *activity.Info, _ context.Context, _ converter.EncodedValues) {
 		attempts[info.ActivityType.Name] = max(attempts[info.ActivityType.Name], int(info.Attempt))
@@ -125,7 +121,7 @@ func TestUnparseableRepliesAreScoredAsFailuresNotRetried(t *testing.T) {
 
 func TestEvaluateWorkflowScoresEveryExampleInOrder(t *testing.T) {
 	_, client := testkit.SimLM(t, simlm.Config{Seed: 3}, fastLM(3))
-	env := newEnv(t, newActivities(t, client))
+	env := newEnv(t, workerConfig(client))
 	data := testkit.Arithmetic(4, 7)
 	env.ExecuteWorkflow(workflows.EvaluateWorkflowName, workflows.EvaluateInput{
 		Program: activities.ProgramRef{Spec: arithmeticSpec.JSON()},

@@ -80,18 +80,15 @@ func fastLM(maxRetries int) lm.Options {
 	}
 }
 
-// newActivities returns the real activities on client, with no programs
+// workerConfig runs the real activities on client, with no programs
 // registered beyond inline specs and the built-in metrics.
-func newActivities(t *testing.T, client dspy.LM) *activities.Activities {
-	t.Helper()
-	acts, err := activities.New(activities.Config{Registry: activities.NewRegistry(), TaskLM: client, Concurrency: 4})
-	require.NoError(t, err)
-	return acts
+func workerConfig(client dspy.LM) workflows.Config {
+	return workflows.Config{TaskLM: client, Concurrency: 4}
 }
 
 // newEnv returns the SDK's test environment with the workflows and the real
 // activities registered.
-func newEnv(t *testing.T, acts *activities.Activities) *testsuite.TestWorkflowEnvironment {
+func newEnv(t *testing.T, cfg workflows.Config) *testsuite.TestWorkflowEnvironment {
 	t.Helper()
 	var ts testsuite.WorkflowTestSuite
 	// The activities' expected failures (injected faults, unparseable
@@ -99,7 +96,7 @@ func newEnv(t *testing.T, acts *activities.Activities) *testsuite.TestWorkflowEn
 	ts.SetLogger(sdklog.NewStructuredLogger(slog.New(slog.DiscardHandler)))
 	env := ts.NewTestWorkflowEnvironment()
 	env.SetTestTimeout(2 * time.Minute)
-	workflows.Register(env, acts)
+	require.NoError(t, workflows.Register(env, cfg))
 	return env
 }
 
@@ -107,7 +104,7 @@ func newEnv(t *testing.T, acts *activities.Activities) *testsuite.TestWorkflowEn
 // activities on the simulated LM.
 func runDurable(t *testing.T, client dspy.LM, in workflows.OptimizeInput) workflows.OptimizeResult {
 	t.Helper()
-	env := newEnv(t, newActivities(t, client))
+	env := newEnv(t, workerConfig(client))
 	env.ExecuteWorkflow(workflows.OptimizeWorkflowName, in)
 	return resultOf(t, env)
 }

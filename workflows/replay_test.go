@@ -9,7 +9,6 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"go.temporal.io/sdk/activity"
 	sdklog "go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
@@ -17,18 +16,6 @@ import (
 	"github.com/durable-dspy/durable-dspy/dspy/optimize"
 	"github.com/durable-dspy/durable-dspy/workflows"
 )
-
-// replayRegistry lets workflows.Register fill a replayer, so the histories
-// replay under exactly the names workers register. A replayer runs no
-// activities, and Register adds none when given nil.
-type replayRegistry struct {
-	worker.WorkflowReplayer
-	t *testing.T
-}
-
-func (r replayRegistry) RegisterActivityWithOptions(any, activity.RegisterOptions) {
-	r.t.Fatal("a replayer takes no activities")
-}
 
 var quietLogger = sdklog.NewStructuredLogger(slog.New(slog.DiscardHandler))
 
@@ -46,7 +33,8 @@ func recordedHistories(t *testing.T) []string {
 // same history; guard the change with workflow.GetVersion instead.
 func TestRecordedHistoriesReplay(t *testing.T) {
 	replayer := worker.NewWorkflowReplayer()
-	workflows.Register(replayRegistry{WorkflowReplayer: replayer, t: t}, nil)
+	// The names workers register, so the histories replay as they ran.
+	workflows.RegisterWorkflows(replayer)
 	for _, file := range recordedHistories(t) {
 		t.Run(strings.TrimSuffix(filepath.Base(file), ".json"), func(t *testing.T) {
 			require.NoError(t, replayer.ReplayWorkflowHistoryFromJSONFile(quietLogger, file))

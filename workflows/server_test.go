@@ -19,7 +19,6 @@ import (
 	"go.temporal.io/server/temporaltest"
 	"google.golang.org/protobuf/encoding/protojson"
 
-	"github.com/durable-dspy/durable-dspy/activities"
 	"github.com/durable-dspy/durable-dspy/internal/testkit"
 	"github.com/durable-dspy/durable-dspy/simlm"
 	"github.com/durable-dspy/durable-dspy/workflows"
@@ -30,7 +29,7 @@ const taskQueue = "dspy-test"
 // startServer starts an in-memory Temporal server with durable-dspy's search
 // attributes registered, and a worker running the workflows and the real
 // activities on client.
-func startServer(t *testing.T, acts *activities.Activities) (*temporaltest.TestServer, client.Client) {
+func startServer(t *testing.T, cfg workflows.Config) (*temporaltest.TestServer, client.Client) {
 	t.Helper()
 	ts := temporaltest.NewServer(temporaltest.WithT(t))
 	c := ts.GetDefaultClient()
@@ -46,7 +45,7 @@ func startServer(t *testing.T, acts *activities.Activities) (*temporaltest.TestS
 		},
 	})
 	require.NoError(t, err)
-	ts.NewWorker(taskQueue, func(r worker.Registry) { workflows.Register(r, acts) })
+	ts.NewWorker(taskQueue, func(r worker.Registry) { require.NoError(t, workflows.Register(r, cfg)) })
 	return ts, c
 }
 
@@ -70,7 +69,7 @@ func TestContinueAsNewOnARealServerCompilesTheSameProgram(t *testing.T) {
 	requireRegistered(t, c.name)
 	want := c.localResult(t, 19)
 	_, lmClient := testkit.SimLM(t, simlm.Config{Seed: 19}, fastLM(3))
-	_, tc := startServer(t, newActivities(t, lmClient))
+	_, tc := startServer(t, workerConfig(lmClient))
 
 	in := c.input()
 	in.Execution.ContinueAsNewEvents = 60
@@ -119,7 +118,7 @@ func TestRecordHistories(t *testing.T) {
 		t.Skip("set DSPY_RECORD_HISTORIES=1 to record the replay test's histories")
 	}
 	_, lmClient := testkit.SimLM(t, simlm.Config{Seed: 23}, fastLM(3))
-	_, tc := startServer(t, newActivities(t, lmClient))
+	_, tc := startServer(t, workerConfig(lmClient))
 	require.NoError(t, os.MkdirAll(historiesDir, 0o755))
 	for _, c := range optimizerCases {
 		requireRegistered(t, c.name)

@@ -64,7 +64,9 @@ import (
 	"github.com/durable-dspy/durable-dspy/dspy"
 	"github.com/durable-dspy/durable-dspy/dspy/optimize"
 	"github.com/durable-dspy/durable-dspy/simlm"
-	"github.com/durable-dspy/durable-dspy/worker/setup"
+	"github.com/durable-dspy/durable-dspy/worker/lmconfig"
+	"github.com/durable-dspy/durable-dspy/worker/temporalconn"
+	"github.com/durable-dspy/durable-dspy/worker/workerlib"
 	"github.com/durable-dspy/durable-dspy/workflows"
 )
 
@@ -109,8 +111,8 @@ func main() {
 	fs.StringVar(&c.out, "out", "docs", "directory the screenshots are written to")
 	fs.StringVar(&c.uiURL, "ui-url", "", "Web UI of an already running Temporal to attach to (default: start an embedded dev server)")
 	fs.StringVar(&c.address, "address", "", "frontend host:port of an already running Temporal to attach to (default 127.0.0.1:7233 with --ui-url)")
-	fs.StringVar(&c.namespace, "namespace", setup.DefaultNamespace, "Temporal namespace, when attaching")
-	fs.StringVar(&c.taskQueue, "task-queue", setup.DefaultTaskQueue, "task queue a worker polls, when attaching")
+	fs.StringVar(&c.namespace, "namespace", temporalconn.DefaultNamespace, "Temporal namespace, when attaching")
+	fs.StringVar(&c.taskQueue, "task-queue", temporalconn.DefaultTaskQueue, "task queue a worker polls, when attaching")
 	fs.StringVar(&c.chromium, "chromium", "", "Chrome or Chromium binary (default: chromium on PATH)")
 	fs.IntVar(&c.width, "width", 1600, "browser window width in CSS pixels")
 	fs.IntVar(&c.height, "height", 1200, "browser window height in CSS pixels")
@@ -240,11 +242,11 @@ func connect(ctx context.Context, c config, stdout io.Writer) (_ client.Client, 
 	if c.uiURL != "" {
 		address := c.address
 		if address == "" {
-			address = setup.DefaultAddress
+			address = temporalconn.DefaultAddress
 		}
-		o := setup.DefaultOptions()
+		o := temporalconn.DefaultOptions()
 		o.Address, o.Namespace, o.TaskQueue = address, c.namespace, c.taskQueue
-		tc, err := setup.Dial(ctx, o)
+		tc, err := temporalconn.Dial(ctx, o, nil)
 		if err != nil {
 			return nil, "", "", "", nil, err
 		}
@@ -259,16 +261,13 @@ func connect(ctx context.Context, c config, stdout io.Writer) (_ client.Client, 
 	if c.verbose {
 		level = slog.LevelInfo
 	}
-	o := setup.Options{
-		Dev:       true,
-		DevDB:     filepath.Join(dir, "temporal.db"),
-		DevPort:   0,
-		DevUIPort: 0,
-		LM:        setup.LMOptions{BaseURL: setup.SimulatedBaseURL, MaxRetries: setup.DefaultLMRetries},
-		Logger:    slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level})),
+	o := workerlib.Options{
+		Temporal: temporalconn.Options{Dev: true, DevDB: filepath.Join(dir, "temporal.db"), DevPort: 0, DevUIPort: 0},
+		LM:       lmconfig.Options{BaseURL: lmconfig.SimulatedBaseURL, MaxRetries: lmconfig.DefaultRetries},
+		Logger:   slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level})),
 	}
 	fmt.Fprintln(stdout, "Starting the embedded Temporal dev server, its Web UI and a worker...")
-	w, err := setup.Start(ctx, o)
+	w, err := workerlib.Start(ctx, o)
 	if err != nil {
 		_ = os.RemoveAll(dir)
 		return nil, "", "", "", nil, fmt.Errorf("start dev server and worker: %w", err)

@@ -107,13 +107,11 @@ func (s Setup) startWorker() (string, func(), error) {
 	if err != nil {
 		return "", nil, err
 	}
-	acts, err := activities.New(activities.Config{Registry: activities.NewRegistry(), TaskLM: taskLM, Concurrency: s.BatchSize})
-	if err != nil {
-		return "", nil, err
-	}
 	queue := "dspy-bench-" + uuid.NewString()
 	w := worker.New(s.Client, queue, worker.Options{})
-	workflows.Register(w, acts)
+	if err := workflows.Register(w, workflows.Config{TaskLM: taskLM, Concurrency: s.BatchSize}); err != nil {
+		return "", nil, err
+	}
 	if err := w.Start(); err != nil {
 		return "", nil, fmt.Errorf("durable bench: start worker: %w", err)
 	}
