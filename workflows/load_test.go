@@ -48,7 +48,7 @@ func evaluateInput(data []dspy.Example) workflows.EvaluateInput {
 // the marking LoadDataset gave them.
 func TestLoadedExamplesReachTheBatchesMarked(t *testing.T) {
 	_, client := testkit.SimLM(t, simlm.Config{Seed: 3}, fastLM(3))
-	env := newEnv(t, newActivities(t, client))
+	env := newEnv(t, workerConfig(client))
 	seen := batchInputKeys(t, env)
 
 	env.ExecuteWorkflow(workflows.EvaluateWorkflowName, evaluateInput(testkit.Arithmetic(1, 5)))
@@ -65,7 +65,7 @@ func TestLoadedExamplesReachTheBatchesMarked(t *testing.T) {
 // result's input keys, as runs always have.
 func TestAnOldLoadDatasetResultIsMarkedAsBefore(t *testing.T) {
 	_, client := testkit.SimLM(t, simlm.Config{Seed: 3}, fastLM(3))
-	env := newEnv(t, newActivities(t, client))
+	env := newEnv(t, workerConfig(client))
 	seen := batchInputKeys(t, env)
 	data := testkit.Arithmetic(1, 5)
 	unmarked := make([]dspy.Example, len(data))
@@ -91,10 +91,10 @@ func TestAnOldLoadDatasetResultIsMarkedAsBefore(t *testing.T) {
 // first run carried, as it checks the trainset, and names what changed.
 func TestContinuedRunRejectsAChangedValset(t *testing.T) {
 	_, client := testkit.SimLM(t, simlm.Config{Seed: 5}, fastLM(3))
-	acts := newActivities(t, client)
+	cfg := workerConfig(client)
 	in := searchCase.input()
 	in.Execution.ContinueAsNewEvents = 2
-	env := newEnv(t, acts)
+	env := newEnv(t, cfg)
 	env.SetCurrentHistoryLength(3)
 	env.ExecuteWorkflow(workflows.OptimizeWorkflowName, in)
 	var can *workflow.ContinueAsNewError
@@ -104,7 +104,7 @@ func TestContinuedRunRejectsAChangedValset(t *testing.T) {
 	require.NotNil(t, next.Valset)
 
 	next.Valset.Examples = testkit.Arithmetic(99, len(next.Valset.Examples))
-	env = newEnv(t, acts)
+	env = newEnv(t, cfg)
 	env.ExecuteWorkflow(workflows.OptimizeWorkflowName, next)
 	require.True(t, env.IsWorkflowCompleted())
 	err := env.GetWorkflowError()

@@ -31,6 +31,15 @@ const taskQueue = "dspy-test"
 // activities on client.
 func startServer(t *testing.T, cfg workflows.Config) (*temporaltest.TestServer, client.Client) {
 	t.Helper()
+	ts, c := newServer(t)
+	ts.NewWorker(taskQueue, func(r worker.Registry) { require.NoError(t, workflows.Register(r, cfg)) })
+	return ts, c
+}
+
+// newServer starts an in-memory Temporal server with durable-dspy's search
+// attributes registered and no worker.
+func newServer(t *testing.T) (*temporaltest.TestServer, client.Client) {
+	t.Helper()
 	ts := temporaltest.NewServer(temporaltest.WithT(t))
 	c := ts.GetDefaultClient()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -45,7 +54,6 @@ func startServer(t *testing.T, cfg workflows.Config) (*temporaltest.TestServer, 
 		},
 	})
 	require.NoError(t, err)
-	ts.NewWorker(taskQueue, func(r worker.Registry) { require.NoError(t, workflows.Register(r, cfg)) })
 	return ts, c
 }
 
