@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"sort"
 	"sync"
 
 	"github.com/durable-dspy/durable-dspy/dspy"
@@ -116,9 +115,9 @@ func (s SpecSource) Load(context.Context) (Loaded, error) {
 	default:
 		return Loaded{}, errors.New("spec source: set SpecFile or Spec")
 	}
-	sig, err := specSignature(p)
+	sig, err := p.ParsedSignature()
 	if err != nil {
-		return Loaded{}, err
+		return Loaded{}, fmt.Errorf("program spec: %w", err)
 	}
 	m, err := p.Build(s.Tools)
 	if err != nil {
@@ -186,33 +185,6 @@ func applyState(m dspy.Module, path string) (Origin, error) {
 	}
 	sum := sha256.Sum256(b)
 	return Origin{Kind: "state_file", StateFile: filepath.Base(path), StateSHA256: hex.EncodeToString(sum[:])}, nil
-}
-
-// specSignature is the contract a spec declares: its signature string with
-// the spec's instructions and field descriptions.
-func specSignature(p spec.Program) (dspy.Signature, error) {
-	sig, err := dspy.ParseSignature(p.Signature)
-	if err != nil {
-		return dspy.Signature{}, fmt.Errorf("program spec: %w", err)
-	}
-	if p.Instructions != "" {
-		sig = sig.WithInstructions(p.Instructions)
-	}
-	names := make([]string, 0, len(p.Descriptions))
-	for name := range p.Descriptions {
-		names = append(names, name)
-	}
-	sort.Strings(names)
-	for _, name := range names {
-		f, _, ok := sig.Field(name)
-		if !ok {
-			return dspy.Signature{}, fmt.Errorf("program spec: descriptions: no field %q", name)
-		}
-		if sig, err = sig.WithField(name, f.WithDesc(p.Descriptions[name])); err != nil {
-			return dspy.Signature{}, err
-		}
-	}
-	return sig, nil
 }
 
 // moduleRunner runs an in-process module with the program's LM.

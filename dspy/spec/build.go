@@ -17,7 +17,7 @@ func (p Program) Build(tools Tools) (dspy.Module, error) {
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
-	sig, err := p.signature()
+	sig, err := p.ParsedSignature()
 	if err != nil {
 		return nil, fmt.Errorf("program spec: %w", err)
 	}

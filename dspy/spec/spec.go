@@ -75,7 +75,7 @@ func (p Program) Validate() error {
 	if !contains(Kinds, p.Module) {
 		return fmt.Errorf("program spec: unknown module %q: use one of %s", p.Module, strings.Join(Kinds, ", "))
 	}
-	if _, err := p.signature(); err != nil {
+	if _, err := p.ParsedSignature(); err != nil {
 		return fmt.Errorf("program spec: %w", err)
 	}
 	if p.Module == "react" && len(p.Tools) == 0 {
@@ -90,7 +90,9 @@ func (p Program) JSON() json.RawMessage {
 	return b
 }
 
-func (p Program) signature() (dspy.Signature, error) {
+// ParsedSignature is the contract the spec declares: its signature string
+// with the spec's instructions and field descriptions applied.
+func (p Program) ParsedSignature() (dspy.Signature, error) {
 	sig, err := dspy.ParseSignature(p.Signature)
 	if err != nil {
 		return dspy.Signature{}, err
