@@ -2,11 +2,9 @@ package cli
 
 import (
 	"errors"
-	"fmt"
-	"os"
+	"log/slog"
 
 	"github.com/durable-dspy/durable-dspy/dspy"
-	"github.com/durable-dspy/durable-dspy/dspy/lm"
 	"github.com/durable-dspy/durable-dspy/simlm"
 	"github.com/durable-dspy/durable-dspy/worker/lmconfig"
 )
@@ -46,63 +44,17 @@ func (f localFlags) build() (dspy.Module, error) {
 	return m, nil
 }
 
-// localLM is an LM client for running a program in this process, chosen as
-// the worker chooses: the configured endpoint, or the simulated LM, served
-// in-process, when there is no API key and no base URL.
-type localLM struct {
-	client      *lm.Client
-	sim         *simlm.Server
-	description string
-}
-
-func newLocalLM(o lmconfig.Options) (*localLM, error) {
-	baseURL := o.BaseURL
-	if baseURL == "" {
-		baseURL = os.Getenv(lm.EnvBaseURL)
+// openLocalLM opens the LM for running a program in this process, chosen as
+// the worker chooses it (lmconfig.Open): the configured endpoint, or the
+// simulated LM, served in-process, when there is no API key and no base URL.
+// A one-off run keeps its cache in memory: it is not an optimization whose
+// later runs should reuse replies.
+func openLocalLM(o lmconfig.Options, logger *slog.Logger) (*lmconfig.Clients, error) {
+	if _, err := simlm.ParseConfig(o.Sim); err != nil {
+		return nil, usagef("--%s: %v", lmconfig.FlagSim, err)
 	}
-	apiKey := os.Getenv(lm.EnvAPIKey)
-	l := &localLM{}
-	opts := lm.Options{Model: o.Model, Timeout: o.Timeout, MaxRetries: o.MaxRetries}
-	if baseURL == lmconfig.SimulatedBaseURL || (baseURL == "" && apiKey == "") {
-		cfg, err := simlm.ParseConfig(o.Sim)
-		if err != nil {
-			return nil, usagef("--%s: %v", lmconfig.FlagSim, err)
-		}
-		l.sim = simlm.New(cfg)
-		if err := l.sim.Start(); err != nil {
-			return nil, fmt.Errorf("simulated LM: %w", err)
-		}
-		// The simulator checks no key; never send a real one to it.
-		opts.BaseURL, opts.APIKey = l.sim.URL(), "simulated"
-		if opts.Model == "" {
-			opts.Model = cfg.Model
-		}
-		if opts.Model == "" {
-			opts.Model = simlm.DefaultModel
-		}
-		l.description = "simulated LM (no " + lm.EnvAPIKey + " set)"
-	} else {
-		opts.BaseURL, opts.APIKey = baseURL, apiKey
-		if opts.Model == "" {
-			opts.Model = lmconfig.DefaultModel
-		}
-		l.description = opts.Model
-	}
-	c, err := lm.New(opts)
-	if err != nil {
-		_ = l.Close()
-		return nil, fmt.Errorf("LM (--%s, --%s): %w", lmconfig.FlagBaseURL, lmconfig.FlagModel, err)
-	}
-	l.client = c
-	return l, nil
-}
-
-// Close stops the simulated LM, if one was started.
-func (l *localLM) Close() error {
-	if l.sim != nil {
-		return l.sim.Close()
-	}
-	return nil
+	o.CacheDir = lmconfig.CacheOff
+	return lmconfig.Open(o, logger)
 }
 
 // inputError turns a program's complaint about missing inputs into bad

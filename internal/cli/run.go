@@ -32,13 +32,13 @@ prediction's fields as a JSON object.`,
 			if err != nil {
 				return err
 			}
-			l, err := newLocalLM(a.opts.LM)
+			l, err := openLocalLM(a.opts.LM, a.opts.Logger)
 			if err != nil {
 				return err
 			}
 			defer l.Close()
-			fmt.Fprintf(a.stderr, "running with %s\n", l.description)
-			pred, err := m.Call(dspy.WithLM(cmd.Context(), l.client), inputs)
+			fmt.Fprintf(a.stderr, "running with %s\n", l.Description())
+			pred, err := m.Call(dspy.WithLM(cmd.Context(), l.Task), inputs)
 			if err != nil {
 				return inputError(err)
 			}
