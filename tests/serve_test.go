@@ -207,7 +207,7 @@ programs:
 func TestServeBackpressureAnswers429OnlyAfterTheQueueTimeout(t *testing.T) {
 	const queueTimeout = 2 * time.Second
 	dir := serveDir(t, map[string]string{})
-	s := startServe(t, "--spec", filepath.Join(dir, "qa.yaml"), "--name", "qa", "--lm-cache-dir", "off",
+	s := startServe(t, "--spec", filepath.Join(dir, "qa.yaml"), "--name", "qa",
 		"--max-concurrent", "3", "--queue-timeout", queueTimeout.String(), "--sim", "latency=1s")
 
 	// All 50 start at once: a barrier, then one request each.
@@ -253,7 +253,7 @@ func TestServeBackpressureAnswers429OnlyAfterTheQueueTimeout(t *testing.T) {
 func TestServeSIGTERMUnderLoadAnswersAndLogsEveryAcceptedRequest(t *testing.T) {
 	dir := serveDir(t, map[string]string{})
 	logs := filepath.Join(dir, "logs")
-	s := startServe(t, "--spec", filepath.Join(dir, "qa.yaml"), "--name", "qa", "--lm-cache-dir", "off",
+	s := startServe(t, "--spec", filepath.Join(dir, "qa.yaml"), "--name", "qa",
 		"--max-concurrent", "8", "--sim", "latency=400ms", "--log-dir", logs, "--drain-timeout", "20s")
 
 	// A connection per request, so a request is either accepted on a fresh
@@ -315,7 +315,7 @@ func TestServeSIGTERMUnderLoadAnswersAndLogsEveryAcceptedRequest(t *testing.T) {
 func TestServeErrorStormAnswersJSONWithinTheDeadlineAndStaysLive(t *testing.T) {
 	const deadline = time.Second
 	dir := serveDir(t, map[string]string{})
-	s := startServe(t, "--spec", filepath.Join(dir, "qa.yaml"), "--name", "qa", "--lm-cache-dir", "off",
+	s := startServe(t, "--spec", filepath.Join(dir, "qa.yaml"), "--name", "qa",
 		"--lm-max-retries", "0", "--request-timeout", deadline.String(), "--max-concurrent", "16",
 		"--sim", "latency=10ms,err500=0.5,err429=0.3,hang=0.1,hang_for=20s")
 

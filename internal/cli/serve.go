@@ -139,6 +139,10 @@ serving its previous version.`,
 	fs.BoolVar(&f.openHealth, flagOpenHealth, false, "answer /health/live and /health/ready without a token")
 	fs.BoolVar(&f.openMetrics, flagOpenMetrics, false, "answer /metrics without a token")
 	bindWorkerFlags(cmd, &a.opts, serveLMFlags...)
+	// A disk cache is one process's at a time, and a worker in the same
+	// directory already holds it; a server keeps its cache in memory (a
+	// bounded LRU) unless told otherwise.
+	fs.Lookup(lmconfig.FlagCacheDir).DefValue = lmconfig.CacheOff
 	return cmd
 }
 
@@ -164,6 +168,9 @@ func (a *app) serve(cmd *cobra.Command, f *serveFlags) error {
 	}
 	if err := a.opts.LM.Validate(); err != nil {
 		return asUsage(err)
+	}
+	if !cmd.Flags().Changed(lmconfig.FlagCacheDir) && os.Getenv(lmconfig.EnvCacheDir) == "" {
+		a.opts.LM.CacheDir = lmconfig.CacheOff
 	}
 	// Reloads, swaps and shutdown are what an operator follows, so serve
 	// logs at info level where other commands show only warnings.
@@ -327,9 +334,12 @@ func (a *app) configPlan(cmd *cobra.Command, f *serveFlags, logger *slog.Logger)
 		_ = plan.close()
 		return nil, err
 	}
-	descs, err := a.simulateAliases(cfg, plan)
+	descs, simulated, err := a.simulateAliases(cfg, plan)
 	if err != nil {
 		return fail(err)
+	}
+	if !simulated && a.opts.LM.Sim != "" {
+		logger.Warn("simulated LM settings ignored: no model alias of the config runs on the simulated LM", "flag", "--"+lmconfig.FlagSim)
 	}
 	plan.lmDesc = descs
 	setup, err := cfg.Build(serve.BuildEnv{
@@ -362,8 +372,9 @@ func (a *app) configPlan(cmd *cobra.Command, f *serveFlags, logger *slog.Logger)
 }
 
 // simulateAliases points the model aliases the worker's rule makes simulated
-// at one simulated LM served in this process, and describes the models.
-func (a *app) simulateAliases(cfg *serve.Config, plan *servePlan) (string, error) {
+// at one simulated LM served in this process, describes the models, and
+// reports whether any is simulated.
+func (a *app) simulateAliases(cfg *serve.Config, plan *servePlan) (string, bool, error) {
 	envSet := os.Getenv(lm.EnvAPIKey) != "" || os.Getenv(lm.EnvBaseURL) != ""
 	var sim *simlm.Server
 	var descs []string
@@ -380,11 +391,11 @@ func (a *app) simulateAliases(cfg *serve.Config, plan *servePlan) (string, error
 		if sim == nil {
 			simCfg, err := simlm.ParseConfig(a.opts.LM.Sim)
 			if err != nil {
-				return "", usagef("--%s: %v", lmconfig.FlagSim, err)
+				return "", false, usagef("--%s: %v", lmconfig.FlagSim, err)
 			}
 			sim = simlm.New(simCfg)
 			if err := sim.Start(); err != nil {
-				return "", fmt.Errorf("simulated LM: %w", err)
+				return "", false, fmt.Errorf("simulated LM: %w", err)
 			}
 			plan.closers = append(plan.closers, sim.Close)
 		}
@@ -392,7 +403,7 @@ func (a *app) simulateAliases(cfg *serve.Config, plan *servePlan) (string, error
 		cfg.Models[alias] = m
 		descs = append(descs, fmt.Sprintf("%s=%s on the simulated LM at %s", alias, m.Model, sim.URL()))
 	}
-	return strings.Join(descs, "; "), nil
+	return strings.Join(descs, "; "), sim != nil, nil
 }
 
 // sortedAliases lists the aliases the programs use, in a stable order.

@@ -10,7 +10,6 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
-	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -75,10 +74,6 @@ func startServe(t *testing.T, dial func(context.Context, temporalconn.Options, *
 		}
 	}
 	base := []string{"serve", "--addr", "127.0.0.1:0"}
-	if !slices.Contains(args, "--config") {
-		// A disk cache would outlive the test; with --config each alias has its own.
-		base = append(base, "--lm-cache-dir", "off")
-	}
 	ctx, cancel := context.WithCancel(context.Background())
 	stdout, stderr := &syncBuffer{}, &syncBuffer{}
 	done := make(chan int, 1)
@@ -201,7 +196,7 @@ func TestServeRejectsBadCommandLinesNamingTheFlag(t *testing.T) {
 		{"missing spec", []string{"serve", "--spec", filepath.Join(dir, "nope.yaml")}, "--spec"},
 		{"unknown config key", []string{"serve", "--config", typo}, "limitz"},
 		{"missing token file", []string{"serve", "--spec", specPath, "--auth-token-file", filepath.Join(dir, "none")}, "--auth-token-file"},
-		{"spec that does not build", []string{"serve", "--spec", broken, "--addr", "127.0.0.1:0", "--lm-cache-dir", "off"}, "nope"},
+		{"spec that does not build", []string{"serve", "--spec", broken, "--addr", "127.0.0.1:0"}, "nope"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := runCLI(t, tc.args...)
