@@ -1,7 +1,8 @@
 # syntax=docker/dockerfile:1
 
-# The durable-dspy worker image: the worker binary on a distroless base, running as
-# a non-root user. docker-compose.yml builds it; on its own:
+# The durable-dspy image: the worker and starter binaries on a distroless base,
+# running as a non-root user. docker-compose.yml builds it for the worker and for
+# the server (`starter serve`); on its own:
 #
 #   docker build -t durable-dspy-worker .
 #   docker run --rm -e TEMPORAL_ADDRESS=host.docker.internal:7233 durable-dspy-worker
@@ -21,17 +22,18 @@ RUN --mount=type=cache,target=/go/pkg/mod \
 COPY . .
 RUN --mount=type=cache,target=/go/pkg/mod \
     --mount=type=cache,target=/root/.cache/go-build \
-    go build -trimpath -ldflags="-s -w" -o /out/worker ./worker
+    go build -trimpath -ldflags="-s -w" -o /out/ ./worker ./starter
 # The worker keeps its LM cache (and a dev server's database) under
 # .durable-dspy/ in its working directory. Creating the directory here lets a
 # named volume mounted on it start out owned by the non-root user.
 RUN mkdir -p /out/state/cache
 
 FROM gcr.io/distroless/static-debian12:nonroot
-COPY --from=build /out/worker /usr/local/bin/worker
+COPY --from=build /out/worker /out/starter /usr/local/bin/
 COPY --from=build --chown=nonroot:nonroot /out/state /home/nonroot/.durable-dspy
 WORKDIR /home/nonroot
 USER nonroot:nonroot
-# The dev server's ports, used only with --dev or --dev-only.
-EXPOSE 7233 8233
+# The dev server's ports, used only with --dev or --dev-only, and the port the
+# compose file's `starter serve` listens on.
+EXPOSE 7233 8233 8000
 ENTRYPOINT ["/usr/local/bin/worker"]

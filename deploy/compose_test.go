@@ -4,11 +4,13 @@
 package deploy_test
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/compose-spec/compose-go/v2/cli"
 	"github.com/compose-spec/compose-go/v2/types"
@@ -17,6 +19,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 	"gopkg.in/yaml.v3"
 
+	"github.com/durable-dspy/durable-dspy/dspy/spec"
 	"github.com/durable-dspy/durable-dspy/workflows"
 )
 
@@ -82,7 +85,7 @@ func TestComposeFileDefinesTheWholeStack(t *testing.T) {
 	p := mustLoad(t)
 	assert.Equal(t, "durable-dspy", p.Name)
 	assert.ElementsMatch(t,
-		[]string{"postgresql", "temporal", "temporal-ui", "temporal-search-attributes", "worker"},
+		[]string{"postgresql", "temporal", "temporal-ui", "temporal-search-attributes", "worker", "server"},
 		p.ServiceNames())
 }
 
@@ -98,6 +101,50 @@ func TestWorkerIsBuiltFromTheRepositoryDockerfile(t *testing.T) {
 	assert.Contains(t, string(dockerfile), "go build", "the image compiles the worker")
 	assert.Contains(t, string(dockerfile), "./worker")
 	assert.Regexp(t, `(?m)^USER nonroot`, string(dockerfile), "the worker does not run as root")
+}
+
+func TestServerServesTheMountedSpecWithStarterFromTheSameImage(t *testing.T) {
+	p := mustLoad(t)
+	srv := service(t, p, "server")
+	w := service(t, p, "worker")
+	require.NotNil(t, srv.Build, "the server is built, not pulled")
+	assert.Equal(t, w.Build.Context, srv.Build.Context)
+	assert.Equal(t, w.Build.Dockerfile, srv.Build.Dockerfile)
+	assert.Equal(t, w.Image, srv.Image, "one image holds both binaries")
+
+	dockerfile, err := os.ReadFile(filepath.Join(srv.Build.Context, "Dockerfile"))
+	require.NoError(t, err)
+	assert.Contains(t, string(dockerfile), "./starter", "the image compiles the CLI")
+	assert.Contains(t, string(dockerfile), "/out/starter", "the image ships the CLI")
+	assert.Equal(t, []string{"/usr/local/bin/starter"}, []string(srv.Entrypoint))
+	require.NotEmpty(t, srv.Command)
+	assert.Equal(t, "serve", srv.Command[0])
+
+	var specArg string
+	for _, arg := range srv.Command {
+		if v, ok := strings.CutPrefix(arg, "--spec="); ok {
+			specArg = v
+		}
+	}
+	require.NotEmpty(t, specArg, "the server serves a spec")
+	var specFile string
+	for _, v := range srv.Volumes {
+		if strings.HasPrefix(specArg, v.Target+"/") {
+			specFile = filepath.Join(v.Source, strings.TrimPrefix(specArg, v.Target+"/"))
+		}
+	}
+	require.NotEmpty(t, specFile, "the spec %s is mounted from the repository", specArg)
+	_, err = spec.Load(specFile)
+	require.NoError(t, err, "the mounted spec is a valid program")
+
+	require.Len(t, srv.Ports, 1)
+	assert.Equal(t, "127.0.0.1", srv.Ports[0].HostIP, "the server is published on loopback only")
+	assert.Contains(t, srv.Command, fmt.Sprintf("--addr=0.0.0.0:%d", srv.Ports[0].Target), "the server listens on the published port inside its container")
+	require.NotNil(t, srv.StopGracePeriod)
+	assert.Greater(t, time.Duration(*srv.StopGracePeriod), 30*time.Second, "compose waits longer than the drain timeout")
+	for _, name := range []string{"OPENAI_API_KEY", "OPENAI_BASE_URL", "OPENAI_MODEL", "DSPY_SERVE_TOKENS"} {
+		assert.Contains(t, srv.Environment, name, "the server takes %s from the environment", name)
+	}
 }
 
 func TestServicesStartInDependencyOrderOnHealth(t *testing.T) {
@@ -175,8 +222,8 @@ func TestTemporalLoadsTheDynamicConfigFromDeploy(t *testing.T) {
 func TestNoSecretIsHardCoded(t *testing.T) {
 	// Loaded twice with different secrets: a value that does not change was
 	// written in the file.
-	a := mustLoad(t, "POSTGRES_PASSWORD=first-password", "OPENAI_API_KEY=first-key", "TEMPORAL_API_KEY=first-key")
-	b := mustLoad(t, "POSTGRES_PASSWORD=second-password", "OPENAI_API_KEY=second-key", "TEMPORAL_API_KEY=second-key")
+	a := mustLoad(t, "POSTGRES_PASSWORD=first-password", "OPENAI_API_KEY=first-key", "TEMPORAL_API_KEY=first-key", "DSPY_SERVE_TOKENS=first-token")
+	b := mustLoad(t, "POSTGRES_PASSWORD=second-password", "OPENAI_API_KEY=second-key", "TEMPORAL_API_KEY=second-key", "DSPY_SERVE_TOKENS=second-token")
 	checked := 0
 	for _, name := range a.ServiceNames() {
 		envA, envB := service(t, a, name).Environment, service(t, b, name).Environment

@@ -74,18 +74,17 @@ func (c *Config) Build(env BuildEnv) (*Setup, error) {
 			RedactInputs:  s.RedactInputs,
 			RedactOutputs: s.RedactOutputs,
 			CORS:          CORS{AllowedOrigins: s.CORS.AllowedOrigins, AllowedHeaders: s.CORS.AllowedHeaders, MaxAge: s.CORS.MaxAge},
-			Auth:          Auth{OpenHealth: s.Auth.OpenHealth, OpenMetrics: s.Auth.OpenMetrics},
 		},
 	}
 	fail := func(err error) (*Setup, error) {
 		_ = setup.Close()
 		return nil, err
 	}
-	tokens, err := readTokens(s.Auth, getenv)
+	auth, err := s.Auth.Resolve(getenv)
 	if err != nil {
 		return fail(err)
 	}
-	setup.Options.Auth.Tokens = tokens
+	setup.Options.Auth = auth
 	clients := map[string]*lm.Client{}
 	for _, pc := range c.Programs {
 		client, ok := clients[pc.Model]
@@ -159,6 +158,20 @@ func (s *Setup) newClient(alias string, m ModelConfig, getenv func(string) strin
 		return nil, fmt.Errorf("serve config: models.%s: %w", alias, err)
 	}
 	return client, nil
+}
+
+// Resolve reads the tokens a names and returns the handler's Auth; getenv
+// nil means os.Getenv. Servers configured by flags rather than a file use it
+// too, so tokens are read one way everywhere.
+func (a AuthConfig) Resolve(getenv func(string) string) (Auth, error) {
+	if getenv == nil {
+		getenv = os.Getenv
+	}
+	tokens, err := readTokens(a, getenv)
+	if err != nil {
+		return Auth{}, err
+	}
+	return Auth{Tokens: tokens, OpenHealth: a.OpenHealth, OpenMetrics: a.OpenMetrics}, nil
 }
 
 // readTokens gathers tokens from the variable and the file, separated by

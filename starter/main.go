@@ -16,6 +16,8 @@
 //	starter stop dspy-miprov2-1a2b3c4d             # finish now with the best so far
 //	starter export dspy-miprov2-1a2b3c4d --out program.json
 //	starter run --spec qa.yaml --state program.json --input question="What is 2+2?"
+//	starter serve --spec qa.yaml --state program.json --name qa --addr 127.0.0.1:8080
+//	starter serve --config serve.yaml             # several programs over HTTP
 //
 // Exit codes: 0 on success, 1 when a run failed, 2 on bad usage (a flag, a
 // file or a line at fault, which the message names).

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 
 	"github.com/spf13/cobra"
@@ -26,19 +27,9 @@ Python DSPy's load all read. "--out -" writes to stdout.`,
 			}
 			ctx, id := cmd.Context(), args[0]
 			return a.withClient(ctx, func(c client.Client) error {
-				info, err := a.describe(ctx, c, id)
+				res, err := a.compiledProgram(ctx, c, id, "export")
 				if err != nil {
 					return err
-				}
-				if kind := info.GetType().GetName(); kind != workflows.OptimizeWorkflowName {
-					return usagef("%s is a %s run, not an optimization; only optimizations compile a program", id, kind)
-				}
-				if st := info.GetStatus(); st != enumspb.WORKFLOW_EXECUTION_STATUS_COMPLETED {
-					return fmt.Errorf("%s is %s: export needs a completed optimization (\"starter stop %s\" finishes it now with the best so far)", id, executionStatus(st), id)
-				}
-				var res workflows.OptimizeResult
-				if err := c.GetWorkflow(ctx, id, "").Get(ctx, &res); err != nil {
-					return runFailed(id, err)
 				}
 				if out == "-" {
 					b, err := res.Program.Encode()
@@ -58,4 +49,24 @@ Python DSPy's load all read. "--out -" writes to stdout.`,
 	}
 	cmd.Flags().StringVar(&out, "out", "", `file to write the program to ("-" for stdout); required`)
 	return cmd
+}
+
+// compiledProgram fetches the result of the completed optimization id; what
+// names the command that needs it, for the message when the run is not done.
+func (a *app) compiledProgram(ctx context.Context, c client.Client, id, what string) (workflows.OptimizeResult, error) {
+	var res workflows.OptimizeResult
+	info, err := a.describe(ctx, c, id)
+	if err != nil {
+		return res, err
+	}
+	if kind := info.GetType().GetName(); kind != workflows.OptimizeWorkflowName {
+		return res, usagef("%s is a %s run, not an optimization; only optimizations compile a program", id, kind)
+	}
+	if st := info.GetStatus(); st != enumspb.WORKFLOW_EXECUTION_STATUS_COMPLETED {
+		return res, fmt.Errorf("%s is %s: %s needs a completed optimization (\"starter stop %s\" finishes it now with the best so far)", id, executionStatus(st), what, id)
+	}
+	if err := c.GetWorkflow(ctx, id, "").Get(ctx, &res); err != nil {
+		return res, runFailed(id, err)
+	}
+	return res, nil
 }

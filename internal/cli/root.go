@@ -173,6 +173,7 @@ Exit codes: 0 success, 1 the run failed, 2 bad usage.`,
 		newRunCmd(a),
 		newPromptCmd(a),
 		newDemoCmd(a),
+		newServeCmd(a),
 		newBenchCmd(),
 	)
 	return root
