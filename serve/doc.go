@@ -46,7 +46,8 @@
 // # Errors
 //
 // Every error is a JSON ErrorBody with a stable code: 400 malformed JSON,
-// 401 missing or wrong bearer token, 404 unknown program, 413 body too large,
+// 401 missing or wrong bearer token, 404 unknown program, 408 the body did
+// not arrive within the server's read timeout, 413 body too large,
 // 422 missing, unknown or mistyped inputs (each field's problem listed), 429
 // queue full or queue timeout (with Retry-After), 502 the model's reply did
 // not parse or the model call failed, 503 the model is rate limited (with

@@ -20,6 +20,7 @@ const (
 	CodeMalformedJSON     = "malformed_json"
 	CodeInvalidInputs     = "invalid_inputs"
 	CodeBodyTooLarge      = "body_too_large"
+	CodeBodyTimeout       = "body_timeout"
 	CodeUnauthorized      = "unauthorized"
 	CodeNotFound          = "not_found"
 	CodeMethodNotAllowed  = "method_not_allowed"

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -395,6 +396,12 @@ func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, *api
 	switch {
 	case errors.As(err, &tooBig):
 		return nil, newAPIError(http.StatusRequestEntityTooLarge, CodeBodyTooLarge, fmt.Sprintf("the body exceeds %d bytes", limit))
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		// The server's read timeout cut a slow body off. net/http cancels
+		// the request's context then too, so this must come before the
+		// client-closed case: answering nothing there would let net/http
+		// send an empty 200 for a request that never ran.
+		return nil, newAPIError(http.StatusRequestTimeout, CodeBodyTimeout, "the body did not arrive within the server's read timeout")
 	case r.Context().Err() != nil:
 		return nil, newAPIError(StatusClientClosedRequest, CodeClientClosed, "the client closed the request")
 	}

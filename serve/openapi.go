@@ -122,7 +122,7 @@ func (h *Handler) openAPIDocument() map[string]any {
 			"summary":     "Run " + info.Name + " (model " + info.Model + ").",
 			"requestBody": map[string]any{"required": true, "content": map[string]any{"application/json": map[string]any{"schema": schemaRef(in)}}},
 			"responses": map[string]any{
-				"200": ok, "400": errorRef, "401": errorRef, "413": errorRef, "422": errorRef, "429": errorRef,
+				"200": ok, "400": errorRef, "401": errorRef, "408": errorRef, "413": errorRef, "422": errorRef, "429": errorRef,
 				"500": errorRef, "502": errorRef, "503": errorRef, "504": errorRef,
 			},
 		}}

@@ -232,6 +232,13 @@ programs:
 		perKind[kind][sc.response]++
 		slowest = max(slowest, sc.after)
 		assert.True(t, sc.closedByServer, "%s connection %d not closed by the server within %v (%v)", kind, i, clientLimit, sc.err)
+		// A request whose body never arrived never ran: it must not be
+		// told it succeeded. The read timeout answers 408; a stall inside
+		// the headers gets no answer at all.
+		assert.NotContains(t, sc.response, " 2", "%s connection %d got %q", kind, i, sc.response)
+		if kind != "header stall" {
+			assert.Contains(t, sc.response, " 408 ", "%s connection %d got %q", kind, i, sc.response)
+		}
 	}
 	// Let the server's connection goroutines and the runtime settle.
 	time.Sleep(time.Second)
