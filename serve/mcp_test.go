@@ -81,6 +81,21 @@ func TestMCPListsProgramsAsTools(t *testing.T) {
 		assert.Equal(t, h.slots[p.Name].current.Load().loaded.Signature.Instructions(), tool.Description, p.Name)
 	}
 	assert.Equal(t, "Answer the question in one line.", byName["qa"].Description)
+
+	sig := dspy.MustSignature("question, context -> answer").WithInstructions("Use the context.")
+	require.NoError(t, h.Swap("qa", Loaded{Signature: sig, Module: dspy.NewPredict(sig)}))
+	res, err = cs.ListTools(context.Background(), nil)
+	require.NoError(t, err)
+	swapped := false
+	for _, tool := range res.Tools {
+		if tool.Name == "qa" {
+			swapped = true
+			assert.Equal(t, "Use the context.", tool.Description, "the list follows a swap")
+			assert.Equal(t, asJSON(t, h.Programs()[0].InputSchema), asJSON(t, tool.InputSchema))
+			assert.Contains(t, tool.InputSchema.(map[string]any)["properties"], "context")
+		}
+	}
+	assert.True(t, swapped, "qa is still listed")
 }
 
 func TestMCPCallMatchesPOSTAndIsLogged(t *testing.T) {
