@@ -23,6 +23,7 @@ import (
 //	  queue_timeout: 30s
 //	  log_dir: logs
 //	  auth: {tokens_env: SERVE_TOKENS, open_health: true}
+//	  mcp: true
 //	models:
 //	  fast: {model: gpt-4o-mini, api_key_env: OPENAI_API_KEY, temperature: 0, cache: memory}
 //	programs:
@@ -62,6 +63,8 @@ type ServerConfig struct {
 	LogMaxBackups int    `yaml:"log_max_backups"`
 	RedactInputs  bool   `yaml:"redact_inputs"`
 	RedactOutputs bool   `yaml:"redact_outputs"`
+	// MCP also serves the programs as MCP tools at /mcp.
+	MCP bool `yaml:"mcp"`
 	// Auth names where bearer tokens come from; the tokens themselves never
 	// appear in the file.
 	Auth AuthConfig `yaml:"auth"`

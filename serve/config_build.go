@@ -73,6 +73,7 @@ func (c *Config) Build(env BuildEnv) (*Setup, error) {
 			LogMaxBackups: s.LogMaxBackups,
 			RedactInputs:  s.RedactInputs,
 			RedactOutputs: s.RedactOutputs,
+			MCP:           s.MCP,
 			CORS:          CORS{AllowedOrigins: s.CORS.AllowedOrigins, AllowedHeaders: s.CORS.AllowedHeaders, MaxAge: s.CORS.MaxAge},
 		},
 	}

@@ -24,6 +24,7 @@ server:
   auth: {tokens_env: SERVE_TOKENS, open_health: true}
   cors: {allowed_origins: ["*"], max_age: 10m}
   timeouts: {read_header: 5s, write: 2m}
+  mcp: true
 models:
   fast:
     model: model-a
@@ -51,6 +52,7 @@ func TestParseConfig(t *testing.T) {
 	assert.Equal(t, 0.0, *c.Models["fast"].Temperature)
 	assert.Equal(t, Limits{MaxConcurrent: 8, RequestTimeout: 30 * time.Second}, c.Programs[0].Limits.Limits())
 	assert.Equal(t, "registered_qa", c.Programs[1].Program)
+	assert.True(t, c.Server.MCP)
 }
 
 func TestParseConfigRejectsWithTheReason(t *testing.T) {
@@ -58,6 +60,7 @@ func TestParseConfigRejectsWithTheReason(t *testing.T) {
 	for name, tc := range map[string]struct{ text, want string }{
 		"unknown top key":      {"servr: {}" + prog, "servr"},
 		"unknown nested key":   {"server: {max_concurent: 3}" + prog, "max_concurent"},
+		"mcp misspelt":         {"server: {mpc: true}" + prog, "mpc"},
 		"unknown model key":    {"models: {m: {model: x, temprature: 1}}\nprograms: [{name: a, spec: a.yaml, model: m}]", "temprature"},
 		"no programs":          {"models: {m: {model: x}}", "at least one program"},
 		"state and from_run":   {"models: {m: {model: x}}\nprograms: [{name: a, spec: a.yaml, state: s.json, from_run: r1, model: m}]", "exclusive"},
@@ -110,6 +113,7 @@ func TestLoadAndBuildConfigServes(t *testing.T) {
 	defer setup.Close()
 	assert.Equal(t, []string{"t1", "t2"}, setup.Options.Auth.Tokens)
 	assert.Equal(t, 5*time.Second, setup.Timeouts.ReadHeader)
+	assert.True(t, setup.Options.MCP)
 
 	h, err := New(setup.Options)
 	require.NoError(t, err)
@@ -119,6 +123,8 @@ func TestLoadAndBuildConfigServes(t *testing.T) {
 	require.Equal(t, http.StatusOK, r.status, "%s", r.body)
 	assert.JSONEq(t, `{"answer": "model=model-a question=q"}`, string(r.body))
 	assert.Equal(t, "state_file", h.Programs()[1].Origin.Kind)
+	r = post(t, srv.URL+MCPPath, `{"jsonrpc": "2.0", "id": 1, "method": "tools/list"}`)
+	assert.Equal(t, http.StatusUnauthorized, r.status, "/mcp is mounted and needs a token")
 
 	delete(env, "FAST_KEY")
 	_, err = c.Build(be)

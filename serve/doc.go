@@ -37,6 +37,8 @@
 //   - GET /health/live, GET /health/ready (503 while loading or draining, or
 //     while a runner's dependency is down).
 //   - GET /metrics: Prometheus metrics, namespace dspy_serve.
+//   - /mcp, with Options.MCP: the programs as MCP tools over Streamable HTTP
+//     (see MCP below).
 //
 // Every response to a program call carries X-Request-ID (the client's own,
 // when it sends a well-formed one) and what the call cost: X-LM-Calls,
@@ -74,6 +76,20 @@
 // writer goroutine; a request never waits for the disk, and lines that do not
 // fit are dropped and counted in dspy_serve_request_log_dropped_total. Close
 // flushes the buffer.
+//
+// # MCP
+//
+// Handler.MCPHandler (mounted at MCPPath by Options.MCP) serves each program
+// as an MCP tool through the official Go MCP SDK's stateless Streamable HTTP
+// transport. A tool is named after its program; its input and output schemas
+// are the ones GET /v1/programs lists and its description is the signature's
+// instructions; the list follows reloads. A tool call runs exactly as a POST
+// does (drain gate, input checks, admission, deadline, one request log line,
+// the same metrics), so an MCP client and an HTTP client share one set of
+// limits. The result holds the outputs as structured content and as JSON
+// text, with "request_id" and "lm_usage" in its _meta; a failure is a tool
+// error (isError) whose text is the ErrorBody the HTTP endpoint would send,
+// field problems included. Bearer tokens, when configured, guard /mcp too.
 //
 // # Config
 //

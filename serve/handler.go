@@ -193,6 +193,9 @@ func (h *Handler) routes() *http.ServeMux {
 	mux.HandleFunc("GET /health/ready", h.guard(h.opts.Auth.OpenHealth, h.serveReady))
 	metricsHandler := promhttp.HandlerFor(h.gatherer, promhttp.HandlerOpts{})
 	mux.HandleFunc("GET /metrics", h.guard(h.opts.Auth.OpenMetrics, metricsHandler.ServeHTTP))
+	if h.opts.MCP {
+		mux.Handle(MCPPath, h.MCPHandler())
+	}
 	// The mux answers unknown paths and wrong methods in plain text; these
 	// answer them in JSON like everything else.
 	for path, allow := range map[string]string{
@@ -232,11 +235,13 @@ type call struct {
 	slot      *slot
 	line      LogLine
 	usage     dspy.Usage
-	err       *apiError
+	// ran is set once the program ran, so usage is worth reporting.
+	ran bool
+	err *apiError
 }
 
 func (h *Handler) serveProgram(w http.ResponseWriter, r *http.Request) {
-	c := &call{start: time.Now(), requestID: requestID(r)}
+	c := &call{start: time.Now(), requestID: requestID(r.Header)}
 	c.line = LogLine{Time: c.start.UTC(), RequestID: c.requestID, Program: clip(r.PathValue("name"), 64),
 		Inputs: json.RawMessage("null"), Outputs: json.RawMessage("null")}
 	w.Header().Set("X-Request-ID", c.requestID)
@@ -246,17 +251,35 @@ func (h *Handler) serveProgram(w http.ResponseWriter, r *http.Request) {
 
 // runProgram does the request's work and returns the status it answered.
 func (h *Handler) runProgram(w http.ResponseWriter, r *http.Request, c *call) int {
-	fail := func(e *apiError) int {
+	if h.tokens.enabled() && !h.tokens.allows(r) {
+		c.err = unauthorized()
+		writeError(w, c.err, c.requestID)
+		return c.err.status
+	}
+	out, e := h.execute(r.Context(), c, r.PathValue("name"), func() ([]byte, *apiError) {
+		return readBody(w, r, h.maxBody)
+	})
+	if c.ran {
+		setUsageHeaders(w.Header(), c.usage)
+	}
+	if e != nil {
 		c.err = e
 		writeError(w, e, c.requestID)
 		return e.status
 	}
-	if h.tokens.enabled() && !h.tokens.allows(r) {
-		return fail(unauthorized())
-	}
-	s, ok := h.slots[r.PathValue("name")]
+	writeRaw(w, http.StatusOK, out)
+	return http.StatusOK
+}
+
+// execute runs one call of the program name, whatever transport it came in
+// on: readiness, the drain gate, input checks, admission, the run. It reads
+// the body only once past the drain gate, so a draining server never waits
+// on a slow upload. It fills c's log line and returns the encoded outputs
+// or the error to answer with; the caller answers and then calls finish.
+func (h *Handler) execute(ctx context.Context, c *call, name string, read func() ([]byte, *apiError)) ([]byte, *apiError) {
+	s, ok := h.slots[name]
 	if !ok {
-		return fail(newAPIError(http.StatusNotFound, CodeNotFound, "no program named "+strconv.Quote(c.line.Program)))
+		return nil, newAPIError(http.StatusNotFound, CodeNotFound, "no program named "+strconv.Quote(c.line.Program))
 	}
 	c.slot = s
 	c.line.Model = s.program.Model
@@ -265,63 +288,61 @@ func (h *Handler) runProgram(w http.ResponseWriter, r *http.Request, c *call) in
 		h.metrics.rejected.WithLabelValues(s.program.Name, "not_ready").Inc()
 		e := newAPIError(http.StatusServiceUnavailable, CodeNotReady, "the program is still loading")
 		e.retryAfter = time.Second
-		return fail(e)
+		return nil, e
 	}
 	if !h.enter() {
 		h.metrics.rejected.WithLabelValues(s.program.Name, "draining").Inc()
 		e := newAPIError(http.StatusServiceUnavailable, CodeDraining, "the server is shutting down; retry on another instance")
 		e.retryAfter = time.Second
-		return fail(e)
+		return nil, e
 	}
 	defer h.leave()
 
-	body, e := readBody(w, r, h.maxBody)
+	body, e := read()
 	if e != nil {
-		return fail(e)
+		return nil, e
 	}
 	inputs, problems, err := v.decoder.decode(body)
 	c.line.Inputs = h.logInputs(body, err == nil)
 	if err != nil {
-		return fail(newAPIError(http.StatusBadRequest, CodeMalformedJSON, err.Error()))
+		return nil, newAPIError(http.StatusBadRequest, CodeMalformedJSON, err.Error())
 	}
 	if problems != nil {
 		e := newAPIError(http.StatusUnprocessableEntity, CodeInvalidInputs, "the inputs do not match the program's signature")
 		e.fields = problems
-		return fail(e)
+		return nil, e
 	}
 
-	release, waited, e := s.adm.acquire(r.Context())
+	release, waited, e := s.adm.acquire(ctx)
 	c.line.QueueWaitMS = ms(waited)
 	s.pm.queueWait.Observe(waited.Seconds())
 	if e != nil {
 		if e.status == http.StatusTooManyRequests {
 			h.metrics.rejected.WithLabelValues(s.program.Name, e.code).Inc()
 		}
-		return fail(e)
+		return nil, e
 	}
 	s.pm.inFlight.Inc()
 	runStart := time.Now()
-	outputs, usage, runErr := h.run(r.Context(), s, v, inputs)
+	outputs, usage, runErr := h.run(ctx, s, v, inputs)
 	s.adm.observe(time.Since(runStart))
 	s.pm.inFlight.Dec()
 	release()
 
-	c.usage = usage
-	setUsageHeaders(w.Header(), usage)
+	c.usage, c.ran = usage, true
 	if runErr != nil {
-		return fail(runErr)
+		return nil, runErr
 	}
 	out, merr := json.Marshal(outputs)
 	if merr != nil {
-		return fail(newAPIError(http.StatusInternalServerError, CodeInternal, "the program's outputs could not be encoded"))
+		return nil, newAPIError(http.StatusInternalServerError, CodeInternal, "the program's outputs could not be encoded")
 	}
 	if h.opts.RedactOutputs {
 		c.line.Outputs = redacted
 	} else {
 		c.line.Outputs = out
 	}
-	writeRaw(w, http.StatusOK, out)
-	return http.StatusOK
+	return out, nil
 }
 
 // run executes one admitted request under its deadline; a failure comes back
@@ -421,8 +442,8 @@ var clientRequestID = regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}$`)
 
 // requestID keeps a well-formed X-Request-ID the client sent (so its own
 // tracing lines up) and otherwise makes one.
-func requestID(r *http.Request) string {
-	if id := r.Header.Get("X-Request-ID"); id != "" && clientRequestID.MatchString(id) {
+func requestID(header http.Header) string {
+	if id := header.Get("X-Request-ID"); id != "" && clientRequestID.MatchString(id) {
 		return id
 	}
 	return strconv.FormatUint(rand.Uint64(), 16)

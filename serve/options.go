@@ -46,6 +46,10 @@ type Options struct {
 	// CORS configures cross-origin access; the zero value sends no CORS headers.
 	CORS CORS
 
+	// MCP mounts MCPHandler at MCPPath, so MCP clients can call the programs
+	// as tools.
+	MCP bool
+
 	// LogDir, when set, receives the request log as RequestLogFile, rotated
 	// by size. LogWriter, when set instead, receives the lines as they are.
 	// With neither, no request log is written.

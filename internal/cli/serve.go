@@ -56,6 +56,7 @@ type serveFlags struct {
 	tokenFile      string
 	openHealth     bool
 	openMetrics    bool
+	mcp            bool
 }
 
 // Flags "starter serve" defines, named in its messages.
@@ -75,6 +76,7 @@ const (
 	flagAuthTokenFile  = "auth-token-file"
 	flagOpenHealth     = "open-health"
 	flagOpenMetrics    = "open-metrics"
+	flagServeMCP       = "mcp"
 )
 
 // serveLMFlags are the worker's LM flags serve takes; with --config only
@@ -109,6 +111,10 @@ $OPENAI_API_KEY and $OPENAI_BASE_URL are unset, uses the simulated LM (--sim).
 Bearer tokens come from $` + EnvServeTokens + ` and/or --auth-token-file (commas or
 newlines between tokens); with none, every request is let in.
 
+--mcp (or "mcp: true" under the config's server section) also serves each
+program as an MCP tool at /mcp over Streamable HTTP, with the same admission,
+limits, request log and bearer tokens as POST /v1/programs/{name}.
+
 SIGTERM or SIGINT drains: /health/ready turns 503, new program calls get 503,
 accepted ones finish within --drain-timeout, then the request log is flushed
 and the command exits 0 (1 if requests were still running at the deadline).
@@ -138,6 +144,7 @@ serving its previous version.`,
 	fs.StringVar(&f.tokenFile, flagAuthTokenFile, "", "file of accepted bearer tokens (also $"+EnvServeTokens+")")
 	fs.BoolVar(&f.openHealth, flagOpenHealth, false, "answer /health/live and /health/ready without a token")
 	fs.BoolVar(&f.openMetrics, flagOpenMetrics, false, "answer /metrics without a token")
+	fs.BoolVar(&f.mcp, flagServeMCP, false, "also serve each program as an MCP tool at /mcp (Streamable HTTP)")
 	bindWorkerFlags(cmd, &a.opts, serveLMFlags...)
 	// A disk cache is one process's at a time, and a worker in the same
 	// directory already holds it; a server keeps its cache in memory (a
@@ -271,6 +278,7 @@ func (a *app) flagPlan(f *serveFlags, logger *slog.Logger) (*servePlan, error) {
 			Limits:        serve.Limits{MaxQueue: f.maxQueue, QueueTimeout: f.queueTimeout, RequestTimeout: f.requestTimeout},
 			LogDir:        f.logDir,
 			Auth:          auth,
+			MCP:           f.mcp,
 		},
 	}
 	return plan, nil
@@ -327,6 +335,7 @@ func (a *app) configPlan(cmd *cobra.Command, f *serveFlags, logger *slog.Logger)
 		s.LogDir = f.logDir
 	}
 	s.Auth.OpenHealth = s.Auth.OpenHealth || f.openHealth
+	s.MCP = s.MCP || f.mcp
 	s.Auth.OpenMetrics = s.Auth.OpenMetrics || f.openMetrics
 
 	plan := &servePlan{}
