@@ -92,17 +92,8 @@ type reply struct {
 }
 
 func post(c *http.Client, url, question string) reply {
-	r := reply{start: time.Now()}
 	body, _ := json.Marshal(map[string]string{"question": question})
-	resp, err := c.Post(url, "application/json", strings.NewReader(string(body)))
-	if err != nil {
-		r.err, r.end = err, time.Now()
-		return r
-	}
-	defer resp.Body.Close()
-	r.body, r.err = io.ReadAll(resp.Body)
-	r.status, r.header, r.end = resp.StatusCode, resp.Header, time.Now()
-	return r
+	return postBody(c, url, body)
 }
 
 // load sends n requests from clients goroutines; request i goes to
