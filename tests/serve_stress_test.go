@@ -152,17 +152,19 @@ func TestServeSlowClientsAndOversizedBodiesLeaveGoroutinesAndMemoryBounded(t *te
 		oversized  = 50
 		normal     = 40
 	)
-	// The read timeouts are settable only in the config file, not by flags.
+	// The body limit is a config setting; the read timeouts come from the
+	// flags, which override the file's server section.
 	dir := serveDir(t, map[string]string{"serve.yaml": fmt.Sprintf(`server:
   max_concurrent: 2
   max_body_bytes: %d
-  timeouts: {read_header: %v, read: %v}
+  timeouts: {read_header: 1m, read: 1m}
 models:
   sim: {model: simlm-1, base_url: sim}
 programs:
   - {name: qa, spec: qa.yaml, model: sim}
-`, maxBody, readHeader, read)})
-	s := startServe(t, "--config", filepath.Join(dir, "serve.yaml"), "--sim", "latency=5ms")
+`, maxBody)})
+	s := startServe(t, "--config", filepath.Join(dir, "serve.yaml"), "--sim", "latency=5ms",
+		"--read-header-timeout", readHeader.String(), "--read-timeout", read.String())
 	target := s.url + "/v1/programs/qa"
 	addr := strings.TrimPrefix(s.url, "http://")
 

@@ -52,6 +52,7 @@ type serveFlags struct {
 	queueTimeout   time.Duration
 	requestTimeout time.Duration
 	drainTimeout   time.Duration
+	timeouts       serve.Timeouts
 	logDir         string
 	tokenFile      string
 	openHealth     bool
@@ -72,11 +73,16 @@ const (
 	flagQueueTimeout   = "queue-timeout"
 	flagRequestTimeout = "request-timeout"
 	flagDrainTimeout   = "drain-timeout"
-	flagServeLogDir    = "log-dir"
-	flagAuthTokenFile  = "auth-token-file"
-	flagOpenHealth     = "open-health"
-	flagOpenMetrics    = "open-metrics"
-	flagServeMCP       = "mcp"
+	// The http.Server's connection timeouts: slow-client defences.
+	flagReadHeaderTimeout = "read-header-timeout"
+	flagReadTimeout       = "read-timeout"
+	flagWriteTimeout      = "write-timeout"
+	flagIdleTimeout       = "idle-timeout"
+	flagServeLogDir       = "log-dir"
+	flagAuthTokenFile     = "auth-token-file"
+	flagOpenHealth        = "open-health"
+	flagOpenMetrics       = "open-metrics"
+	flagServeMCP          = "mcp"
 )
 
 // serveLMFlags are the worker's LM flags serve takes; with --config only
@@ -140,6 +146,10 @@ serving its previous version.`,
 	fs.DurationVar(&f.queueTimeout, flagQueueTimeout, 0, fmt.Sprintf("how long a request waits for a slot before a 429 (0 = %v)", serve.DefaultQueueTimeout))
 	fs.DurationVar(&f.requestTimeout, flagRequestTimeout, 0, "deadline of one request's run, after admission; past it a 504 (0 = none)")
 	fs.DurationVar(&f.drainTimeout, flagDrainTimeout, defaultDrainTimeout, "on SIGTERM or SIGINT, how long accepted requests may take to finish")
+	fs.DurationVar(&f.timeouts.ReadHeader, flagReadHeaderTimeout, 0, fmt.Sprintf("how long a client may take to send a request's headers (0 = %v)", serve.DefaultTimeouts.ReadHeader))
+	fs.DurationVar(&f.timeouts.Read, flagReadTimeout, 0, fmt.Sprintf("how long a client may take to send a whole request, body included; past it a 408 (0 = %v)", serve.DefaultTimeouts.Read))
+	fs.DurationVar(&f.timeouts.Write, flagWriteTimeout, 0, fmt.Sprintf("how long a response may take from the end of the request's headers; must outlast the queue timeout plus the longest run (0 = %v)", serve.DefaultTimeouts.Write))
+	fs.DurationVar(&f.timeouts.Idle, flagIdleTimeout, 0, fmt.Sprintf("how long a keep-alive connection may wait for its next request (0 = %v)", serve.DefaultTimeouts.Idle))
 	fs.StringVar(&f.logDir, flagServeLogDir, "", "directory of the request log (requests.jsonl, rotated by size); none without it")
 	fs.StringVar(&f.tokenFile, flagAuthTokenFile, "", "file of accepted bearer tokens (also $"+EnvServeTokens+")")
 	fs.BoolVar(&f.openHealth, flagOpenHealth, false, "answer /health/live and /health/ready without a token")
@@ -231,6 +241,10 @@ func checkServeFlags(cmd *cobra.Command, f *serveFlags) error {
 		{flagQueueTimeout, f.queueTimeout < 0},
 		{flagRequestTimeout, f.requestTimeout < 0},
 		{flagDrainTimeout, f.drainTimeout < 0},
+		{flagReadHeaderTimeout, f.timeouts.ReadHeader < 0},
+		{flagReadTimeout, f.timeouts.Read < 0},
+		{flagWriteTimeout, f.timeouts.Write < 0},
+		{flagIdleTimeout, f.timeouts.Idle < 0},
 	} {
 		if n.bad {
 			return usagef("--%s must not be negative", n.flag)
@@ -271,6 +285,7 @@ func (a *app) flagPlan(f *serveFlags, logger *slog.Logger) (*servePlan, error) {
 	plan := &servePlan{lmDesc: clients.Description(), closers: []func() error{clients.Close}}
 	plan.setup = &serve.Setup{
 		Addr:         f.addr,
+		Timeouts:     f.timeouts,
 		DrainTimeout: f.drainTimeout,
 		Options: serve.Options{
 			Programs:      []serve.Program{{Name: name, Source: src, LM: clients.Task}},
@@ -333,6 +348,20 @@ func (a *app) configPlan(cmd *cobra.Command, f *serveFlags, logger *slog.Logger)
 	}
 	if fs.Changed(flagServeLogDir) {
 		s.LogDir = f.logDir
+	}
+	for _, t := range []struct {
+		flag string
+		dst  *time.Duration
+		v    time.Duration
+	}{
+		{flagReadHeaderTimeout, &s.Timeouts.ReadHeader, f.timeouts.ReadHeader},
+		{flagReadTimeout, &s.Timeouts.Read, f.timeouts.Read},
+		{flagWriteTimeout, &s.Timeouts.Write, f.timeouts.Write},
+		{flagIdleTimeout, &s.Timeouts.Idle, f.timeouts.Idle},
+	} {
+		if fs.Changed(t.flag) {
+			*t.dst = t.v
+		}
 	}
 	s.Auth.OpenHealth = s.Auth.OpenHealth || f.openHealth
 	s.MCP = s.MCP || f.mcp
