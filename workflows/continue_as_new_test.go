@@ -106,6 +106,21 @@ func TestBudgetCountsTheSpendingOfEarlierRuns(t *testing.T) {
 
 // A run that continues as new refuses to go on over a different trainset.
 func TestContinuedRunRejectsAChangedTrainset(t *testing.T) {
+	cfg, next := firstContinuation(t)
+	next.Trainset.Examples = testkit.Arithmetic(99, len(next.Trainset.Examples))
+	env := newEnv(t, cfg)
+	env.ExecuteWorkflow(workflows.OptimizeWorkflowName, next)
+	require.True(t, env.IsWorkflowCompleted())
+	err := env.GetWorkflowError()
+	require.Error(t, err)
+	assert.True(t, workflows.IsConfigError(err), "%v", err)
+	assert.Contains(t, err.Error(), "the trainset changed since this optimization started")
+}
+
+// firstContinuation runs a random search until its first continue-as-new and
+// returns the worker configuration and the input the next run would get.
+func firstContinuation(t *testing.T) (workflows.Config, workflows.OptimizeInput) {
+	t.Helper()
 	_, client := testkit.SimLM(t, simlm.Config{Seed: 5}, fastLM(3))
 	cfg := workerConfig(client)
 	in := searchCase.input()
@@ -117,13 +132,5 @@ func TestContinuedRunRejectsAChangedTrainset(t *testing.T) {
 	require.ErrorAs(t, env.GetWorkflowError(), &can)
 	var next workflows.OptimizeInput
 	require.NoError(t, converter.GetDefaultDataConverter().FromPayloads(can.Input, &next))
-
-	next.Trainset.Examples = testkit.Arithmetic(99, len(next.Trainset.Examples))
-	env = newEnv(t, cfg)
-	env.ExecuteWorkflow(workflows.OptimizeWorkflowName, next)
-	require.True(t, env.IsWorkflowCompleted())
-	err := env.GetWorkflowError()
-	require.Error(t, err)
-	assert.True(t, workflows.IsConfigError(err), "%v", err)
-	assert.Contains(t, err.Error(), "the trainset changed since this optimization started")
+	return cfg, next
 }

@@ -10,7 +10,6 @@ import (
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/testsuite"
-	"go.temporal.io/sdk/workflow"
 
 	"github.com/durable-dspy/durable-dspy/activities"
 	"github.com/durable-dspy/durable-dspy/dspy"
@@ -90,21 +89,10 @@ func TestAnOldLoadDatasetResultIsMarkedAsBefore(t *testing.T) {
 // A continued optimization checks the valset it reloads against the hash its
 // first run carried, as it checks the trainset, and names what changed.
 func TestContinuedRunRejectsAChangedValset(t *testing.T) {
-	_, client := testkit.SimLM(t, simlm.Config{Seed: 5}, fastLM(3))
-	cfg := workerConfig(client)
-	in := searchCase.input()
-	in.Execution.ContinueAsNewEvents = 2
-	env := newEnv(t, cfg)
-	env.SetCurrentHistoryLength(3)
-	env.ExecuteWorkflow(workflows.OptimizeWorkflowName, in)
-	var can *workflow.ContinueAsNewError
-	require.ErrorAs(t, env.GetWorkflowError(), &can)
-	var next workflows.OptimizeInput
-	require.NoError(t, converter.GetDefaultDataConverter().FromPayloads(can.Input, &next))
+	cfg, next := firstContinuation(t)
 	require.NotNil(t, next.Valset)
-
 	next.Valset.Examples = testkit.Arithmetic(99, len(next.Valset.Examples))
-	env = newEnv(t, cfg)
+	env := newEnv(t, cfg)
 	env.ExecuteWorkflow(workflows.OptimizeWorkflowName, next)
 	require.True(t, env.IsWorkflowCompleted())
 	err := env.GetWorkflowError()
