@@ -172,13 +172,13 @@ func TestSaveThenLoadRestoresAHistoryAndEnumPredictor(t *testing.T) {
 	saved, err := os.ReadFile(path)
 	require.NoError(t, err)
 	assert.Contains(t, string(saved), `"history": {
-          "messages": [
-            {
-              "question": "Capital of France?",
-              "answer": "Paris"
-            }
-          ]
-        }`, "a History demo value is saved as DSPy dumps one")
+        "messages": [
+          {
+            "question": "Capital of France?",
+            "answer": "Paris"
+          }
+        ]
+      }`, "a History demo value is saved as DSPy dumps one")
 	assert.Contains(t, string(saved), `"description": "the chat so far"`)
 
 	fresh := newProgram()

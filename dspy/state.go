@@ -172,22 +172,44 @@ func (st ProgramState) Get(name string) (PredictorState, bool) {
 	return PredictorState{}, false
 }
 
-// MarshalJSON writes DSPy's layout: predictor paths in program order, then "metadata".
+// RootPredictor is the path of a predictor that is the whole program: the
+// only predictor of a Predict, as DSPy's named_parameters names it.
+const RootPredictor = "self"
+
+// flat reports whether st is a program that is itself a single Predict, which
+// DSPy saves in Predict.dump_state's flat layout: the predictor's keys at the
+// top level, beside "metadata", and no "self" key.
+func (st ProgramState) flat() bool {
+	return len(st.Predictors) == 1 && st.Predictors[0].Name == RootPredictor
+}
+
+// MarshalJSON writes DSPy's layout: predictor paths in program order, then
+// "metadata"; or, for a program that is a single Predict, that predictor's
+// keys, then "metadata".
 func (st ProgramState) MarshalJSON() ([]byte, error) {
 	var buf bytes.Buffer
 	buf.WriteByte('{')
-	for i, ns := range st.Predictors {
-		if i > 0 {
-			buf.WriteByte(',')
-		}
-		k, _ := json.Marshal(ns.Name)
-		buf.Write(k)
-		buf.WriteByte(':')
-		v, err := marshalNoEscape(ns.State)
+	if st.flat() {
+		v, err := marshalNoEscape(st.Predictors[0].State)
 		if err != nil {
-			return nil, fmt.Errorf("predictor %q: %w", ns.Name, err)
+			return nil, err
 		}
-		buf.Write(v)
+		// The predictor's object without its braces: its keys are the file's.
+		buf.Write(bytes.TrimSuffix(bytes.TrimPrefix(bytes.TrimSpace(v), []byte("{")), []byte("}")))
+	} else {
+		for i, ns := range st.Predictors {
+			if i > 0 {
+				buf.WriteByte(',')
+			}
+			k, _ := json.Marshal(ns.Name)
+			buf.Write(k)
+			buf.WriteByte(':')
+			v, err := marshalNoEscape(ns.State)
+			if err != nil {
+				return nil, fmt.Errorf("predictor %q: %w", ns.Name, err)
+			}
+			buf.Write(v)
+		}
 	}
 	if st.Metadata != nil {
 		if len(st.Predictors) > 0 {
@@ -204,7 +226,15 @@ func (st ProgramState) MarshalJSON() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
-// UnmarshalJSON reads DSPy's layout, keeping the file's predictor order.
+// predictorKeys are the keys of Predict.dump_state. In the nested layout every
+// top-level value but "metadata" is an object, so one of these keys holding
+// something else marks the flat layout.
+var predictorKeys = map[string]bool{"traces": true, "train": true, "demos": true, "signature": true, "lm": true}
+
+// UnmarshalJSON reads DSPy's layout, keeping the file's predictor order. It
+// reads the flat layout of a single Predict too, as the predictor "self"; a
+// file written before this package wrote that layout holds the same program
+// under a "self" key, and reads the same.
 func (st *ProgramState) UnmarshalJSON(b []byte) error {
 	dec := json.NewDecoder(bytes.NewReader(b))
 	tok, err := dec.Token()
@@ -215,26 +245,75 @@ func (st *ProgramState) UnmarshalJSON(b []byte) error {
 		return fmt.Errorf("a saved program must be a JSON object keyed by predictor path")
 	}
 	*st = ProgramState{}
+	type entry struct {
+		key   string
+		value json.RawMessage
+	}
+	var raw []entry
+	isFlat := false
 	for dec.More() {
 		kt, err := dec.Token()
 		if err != nil {
 			return err
 		}
 		key := kt.(string)
-		if key == "metadata" {
-			if err := dec.Decode(&st.Metadata); err != nil {
-				return fmt.Errorf("metadata: %w", err)
-			}
+		var v json.RawMessage
+		if err := dec.Decode(&v); err != nil {
+			return fmt.Errorf("%q: %w", key, err)
+		}
+		if predictorKeys[key] && !isObject(v) || key == "signature" && isSignature(v) {
+			isFlat = true
+		}
+		raw = append(raw, entry{key, v})
+	}
+	if _, err := dec.Token(); err != nil {
+		return err
+	}
+	for _, kv := range raw {
+		if kv.key != "metadata" {
+			continue
+		}
+		if err := json.Unmarshal(kv.value, &st.Metadata); err != nil {
+			return fmt.Errorf("metadata: %w", err)
+		}
+	}
+	if isFlat {
+		var ps PredictorState
+		if err := json.Unmarshal(b, &ps); err != nil {
+			return fmt.Errorf("predictor %q: %w", RootPredictor, err)
+		}
+		st.Predictors = []NamedState{{Name: RootPredictor, State: ps}}
+		return nil
+	}
+	for _, kv := range raw {
+		if kv.key == "metadata" {
 			continue
 		}
 		var ps PredictorState
-		if err := dec.Decode(&ps); err != nil {
-			return fmt.Errorf("predictor %q: %w", key, err)
+		if err := json.Unmarshal(kv.value, &ps); err != nil {
+			return fmt.Errorf("predictor %q: %w", kv.key, err)
 		}
-		st.Predictors = append(st.Predictors, NamedState{Name: key, State: ps})
+		st.Predictors = append(st.Predictors, NamedState{Name: kv.key, State: ps})
 	}
-	_, err = dec.Token()
-	return err
+	return nil
+}
+
+// isObject reports whether v is a JSON object.
+func isObject(v json.RawMessage) bool {
+	v = bytes.TrimSpace(v)
+	return len(v) > 0 && v[0] == '{'
+}
+
+// isSignature reports whether v is a saved signature rather than a predictor
+// saved under the path "signature": a signature has "fields", a predictor
+// does not.
+func isSignature(v json.RawMessage) bool {
+	var probe map[string]json.RawMessage
+	if json.Unmarshal(v, &probe) != nil {
+		return false
+	}
+	_, ok := probe["fields"]
+	return ok
 }
 
 // SortedNames returns the predictor paths sorted, for stable comparisons.

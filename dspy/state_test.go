@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -275,4 +276,39 @@ func TestLoadStateLeavesProgramUntouchedWhenAnyPredictorFails(t *testing.T) {
 	require.NoError(t, dspy.LoadState(program, dspy.ProgramState{Predictors: []dspy.NamedState{{Name: "first", State: good}, {Name: "second", State: good}}}))
 	assert.Equal(t, "Loaded.", first.Signature.Instructions())
 	assert.Equal(t, "Loaded.", second.Signature.Instructions())
+}
+
+// Files this package wrote before it saved a single Predict flat hold the
+// predictor under "self"; they load as they always did, into the same state.
+func TestASinglePredictLoadsFromEitherLayout(t *testing.T) {
+	program := dspy.NewPredict(dspy.MustSignature("question -> answer", "Answer briefly."))
+	program.Demos = []dspy.Example{dspy.NewExample("question", "q", "answer", "a")}
+	flat, err := dspy.StateOf(program).Encode()
+	require.NoError(t, err)
+	predictor, metadata := splitAtMetadata(t, flat)
+	nested := "{\n  \"self\": " + strings.TrimSuffix(string(predictor), ",\n") + "\n  },\n" + string(metadata)
+
+	for name, file := range map[string]string{"flat": string(flat), "self": nested} {
+		var st dspy.ProgramState
+		require.NoError(t, json.Unmarshal([]byte(file), &st), name)
+		assert.Equal(t, []string{"self"}, st.Names(), name)
+		fresh := dspy.NewPredict(dspy.MustSignature("question -> answer"))
+		require.NoError(t, dspy.LoadState(fresh, st), name)
+		assert.Equal(t, "Answer briefly.", fresh.Signature.Instructions(), name)
+		assert.Equal(t, program.Demos, fresh.Demos, name)
+	}
+}
+
+// A program whose predictors sit at paths named like a predictor's keys is
+// still read as one predictor per path, not as a flat Predict.
+func TestPredictorPathsNamedLikePredictorKeysStayNested(t *testing.T) {
+	st := dspy.StateOf(stateModule(
+		dspy.NamedPredictor{Name: "signature", Predictor: dspy.NewPredict(dspy.MustSignature("a -> b"))},
+		dspy.NamedPredictor{Name: "demos", Predictor: dspy.NewPredict(dspy.MustSignature("b -> c"))},
+	))
+	b, err := st.Encode()
+	require.NoError(t, err)
+	var back dspy.ProgramState
+	require.NoError(t, json.Unmarshal(b, &back))
+	assert.Equal(t, []string{"signature", "demos"}, back.Names())
 }
