@@ -63,27 +63,24 @@ func TestOptimizeExportRunUsesTheCompiledProgram(t *testing.T) {
 	assert.Contains(t, res.stdout, "compiled program written to "+compiled)
 	assert.Positive(t, lm.Stats().Succeeded, "the worker called the test's LM")
 
-	// The compiled program is DSPy JSON: a predictor with its demos.
+	// The compiled program is DSPy JSON: the spec's program is a single
+	// Predict, saved as DSPy's Predict.dump_state lays it out, its keys beside
+	// "metadata" and no key per predictor.
 	written, err := os.ReadFile(compiled)
 	require.NoError(t, err)
-	var state map[string]json.RawMessage
-	require.NoError(t, json.Unmarshal(written, &state), "compiled.json is JSON")
 	var predictor struct {
+		Self      json.RawMessage  `json:"self"`
 		Demos     []map[string]any `json:"demos"`
 		Signature struct {
 			Fields []map[string]any `json:"fields"`
 		} `json:"signature"`
+		Metadata map[string]any `json:"metadata"`
 	}
-	var found bool
-	for key, raw := range state {
-		if key == "metadata" {
-			continue
-		}
-		require.NoError(t, json.Unmarshal(raw, &predictor), "predictor %s", key)
-		found = true
-	}
-	require.True(t, found, "no predictor in the compiled program:\n%s", written)
+	require.NoError(t, json.Unmarshal(written, &predictor), "compiled.json is a saved Predict:\n%s", written)
+	assert.Nil(t, predictor.Self, "a single Predict is saved flat")
+	assert.NotNil(t, predictor.Demos, "the saved predictor carries its demos")
 	assert.NotEmpty(t, predictor.Signature.Fields, "the saved predictor carries its signature")
+	assert.NotEmpty(t, predictor.Metadata)
 
 	// export writes the same program.
 	exported := filepath.Join(dir, "exported.json")
