@@ -48,7 +48,9 @@ type FieldState struct {
 
 // ProgramState is a whole program's saved state: each predictor's state under
 // its path, in program order, plus metadata. Its JSON encoding is DSPy's
-// Module.save format, so files move between this package and Python DSPy.
+// Module.save format, so files move between this package and Python DSPy: a
+// program that is itself a single Predict (its one path is "self") is written
+// flat, as Predict.dump_state writes it.
 type ProgramState struct {
 	Predictors []NamedState
 	Metadata   map[string]any
@@ -172,15 +174,15 @@ func (st ProgramState) Get(name string) (PredictorState, bool) {
 	return PredictorState{}, false
 }
 
-// RootPredictor is the path of a predictor that is the whole program: the
+// rootPredictor is the path of a predictor that is the whole program: the
 // only predictor of a Predict, as DSPy's named_parameters names it.
-const RootPredictor = "self"
+const rootPredictor = "self"
 
 // flat reports whether st is a program that is itself a single Predict, which
 // DSPy saves in Predict.dump_state's flat layout: the predictor's keys at the
 // top level, beside "metadata", and no "self" key.
 func (st ProgramState) flat() bool {
-	return len(st.Predictors) == 1 && st.Predictors[0].Name == RootPredictor
+	return len(st.Predictors) == 1 && st.Predictors[0].Name == rootPredictor
 }
 
 // MarshalJSON writes DSPy's layout: predictor paths in program order, then
@@ -280,9 +282,9 @@ func (st *ProgramState) UnmarshalJSON(b []byte) error {
 	if isFlat {
 		var ps PredictorState
 		if err := json.Unmarshal(b, &ps); err != nil {
-			return fmt.Errorf("predictor %q: %w", RootPredictor, err)
+			return fmt.Errorf("predictor %q: %w", rootPredictor, err)
 		}
-		st.Predictors = []NamedState{{Name: RootPredictor, State: ps}}
+		st.Predictors = []NamedState{{Name: rootPredictor, State: ps}}
 		return nil
 	}
 	for _, kv := range raw {
