@@ -125,6 +125,22 @@ func (c *control) publish(ctx workflow.Context) {
 // overBudget names the first cap the spending has reached, or "".
 func (c *control) overBudget(b Budget) string { return b.Exceeded(c.spent) }
 
+// versionRefuseWork marks runs whose engine refuses new work once the budget
+// is spent, instead of stopping only at the next checkpoint.
+const versionRefuseWork = "budget-refuses-work"
+
+// refuseWork names the cap the spending has reached when the engine must
+// start no more work, or returns "". The version is asked only once a cap is
+// reached, so runs that never reach one record no marker, and runs recorded
+// before the change replay on their old path.
+func (e *temporalEngine) refuseWork() string {
+	reason := e.ctl.overBudget(e.budget)
+	if reason == "" || workflow.GetVersion(e.ctx, versionRefuseWork, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+		return ""
+	}
+	return reason
+}
+
 // budgetStop records why the run stops and returns the error that makes the
 // optimizer finish with its best program so far.
 func (e *temporalEngine) budgetStop(reason string) error {

@@ -91,7 +91,7 @@ func (e *temporalEngine) Run(_ context.Context, b optimize.Batch) ([]optimize.Ou
 				return nil, err
 			}
 		}
-		if reason := e.ctl.overBudget(e.budget); reason != "" {
+		if reason := e.refuseWork(); reason != "" {
 			// Count what is in flight, then start nothing more.
 			for collected < len(chunks) {
 				_ = collectNext()
@@ -119,7 +119,7 @@ func (e *temporalEngine) Run(_ context.Context, b optimize.Batch) ([]optimize.Ou
 // Prompt runs one prompt-model call as its own activity. The activity makes a
 // single LM call, so Temporal's retry policy is its only retrier.
 func (e *temporalEngine) Prompt(_ context.Context, call optimize.PromptCall) ([]dspy.Example, error) {
-	if reason := e.ctl.overBudget(e.budget); reason != "" {
+	if reason := e.refuseWork(); reason != "" {
 		return nil, e.budgetStop(reason)
 	}
 	ctx := workflow.WithActivityOptions(e.ctx, workflow.ActivityOptions{
