@@ -97,7 +97,8 @@ func (a *Activities) DescribeProgram(ctx context.Context, ref ProgramRef) (Progr
 
 // RunBatch runs a candidate program on a batch of examples and scores each.
 // It heartbeats the outcomes finished so far, so a retry after a crash or a
-// timeout runs only the rest. An example whose LM call failed transiently
+// timeout runs only the rest, and what the runs it gave up on spent, so the
+// output counts it (RunBatchOutput.Discarded). An example whose LM call failed transiently
 // (after the client's own retries) fails the activity, to be retried by
 // Temporal; one that failed for good (unparseable reply, bad request, metric
 // error) is recorded as a failed outcome.
@@ -115,9 +116,12 @@ func (a *Activities) RunBatch(ctx context.Context, in RunBatchInput) (RunBatchOu
 		return RunBatchOutput{}, configError(fmt.Errorf("batch %q has %d IDs for %d examples", b.Label, len(b.IDs), len(b.Examples)))
 	}
 	done := map[int]optimize.Outcome{}
+	// discarded is what the runs cut short by a transient LM failure spent,
+	// in this attempt and the earlier ones: the requests reached the server.
+	var discarded dspy.Usage
 	if activity.HasHeartbeatDetails(ctx) {
 		var prior []optimize.Outcome
-		if err := activity.GetHeartbeatDetails(ctx, &prior); err == nil {
+		if err := activity.GetHeartbeatDetails(ctx, &prior, &discarded); err == nil {
 			for _, o := range prior {
 				done[o.ID] = o
 			}
@@ -148,10 +152,12 @@ func (a *Activities) RunBatch(ctx context.Context, in RunBatchInput) (RunBatchOu
 				if transient == nil {
 					transient = err
 				}
+				discarded = discarded.Add(o.Usage)
+				activity.RecordHeartbeat(ctx, finished, discarded)
 				return
 			}
 			finished = append(finished, o)
-			activity.RecordHeartbeat(ctx, finished)
+			activity.RecordHeartbeat(ctx, finished, discarded)
 		},
 	})
 	if err != nil {
@@ -162,7 +168,7 @@ func (a *Activities) RunBatch(ctx context.Context, in RunBatchInput) (RunBatchOu
 		return RunBatchOutput{}, err
 	}
 	if transient != nil {
-		return RunBatchOutput{}, lmActivityError(transient)
+		return RunBatchOutput{}, lmActivityError(transient, dspy.Usage{})
 	}
 	byID := make(map[int]optimize.Outcome, len(b.IDs))
 	for id, o := range done {
@@ -171,7 +177,7 @@ func (a *Activities) RunBatch(ctx context.Context, in RunBatchInput) (RunBatchOu
 	for _, o := range outcomes {
 		byID[o.ID] = o
 	}
-	out := RunBatchOutput{Outcomes: make([]optimize.Outcome, len(b.IDs))}
+	out := RunBatchOutput{Outcomes: make([]optimize.Outcome, len(b.IDs)), Discarded: discarded}
 	for i, id := range b.IDs {
 		out.Outcomes[i] = byID[id]
 	}
@@ -185,11 +191,12 @@ func (a *Activities) Prompt(ctx context.Context, in PromptInput) (PromptOutput, 
 	stop := keepAlive(ctx)
 	defer stop()
 	rec := &optimize.CallRecorder{}
-	outs, err := optimize.Prompt(optimize.WithCallRecorder(ctx, rec), optimize.RecordingLM{LM: a.cfg.PromptLM}, in.Call)
+	callCtx, usage := dspy.TrackUsage(optimize.WithCallRecorder(ctx, rec))
+	outs, err := optimize.Prompt(callCtx, optimize.RecordingLM{LM: a.cfg.PromptLM}, in.Call)
 	if err != nil {
-		return PromptOutput{}, lmActivityError(err)
+		return PromptOutput{}, lmActivityError(err, usage.Usage())
 	}
-	return PromptOutput{Outputs: outs, Usage: rec.Usage(), Calls: rec.Calls()}, nil
+	return PromptOutput{Outputs: outs, Usage: usage.Usage(), Calls: rec.Calls()}, nil
 }
 
 func configError(err error) error {
@@ -197,20 +204,26 @@ func configError(err error) error {
 }
 
 // lmActivityError classifies an LM failure for Temporal: bad requests are not
-// retried; rate limits are retried no sooner than the server asked.
-func lmActivityError(err error) error {
+// retried; rate limits are retried no sooner than the server asked. What the
+// failed call spent, when anything, goes into the error's details (see
+// UsageOfError), after the raw reply of a parse error.
+func lmActivityError(err error, spent dspy.Usage) error {
+	var details []any
+	if spent != (dspy.Usage{}) {
+		details = append(details, spent)
+	}
 	var lmErr *dspy.LMError
 	if !errors.As(err, &lmErr) {
 		var pe *dspy.ParseError
 		if errors.As(err, &pe) {
-			return temporal.NewNonRetryableApplicationError(err.Error(), "ParseError", err, pe.Raw)
+			return temporal.NewNonRetryableApplicationError(err.Error(), errTypeParse, err, append([]any{pe.Raw}, details...)...)
 		}
 		return err
 	}
 	if !lmErr.Retryable() {
-		return temporal.NewNonRetryableApplicationError(err.Error(), ErrTypeBadRequest, err)
+		return temporal.NewNonRetryableApplicationError(err.Error(), ErrTypeBadRequest, err, details...)
 	}
 	return temporal.NewApplicationErrorWithOptions(err.Error(), "LM"+string(lmErr.Kind), temporal.ApplicationErrorOptions{
-		Cause: err, NextRetryDelay: lmErr.RetryAfter,
+		Cause: err, NextRetryDelay: lmErr.RetryAfter, Details: details,
 	})
 }

@@ -81,6 +81,9 @@ type RunBatchInput struct {
 // RunBatchOutput holds one outcome per example, in the batch's order.
 type RunBatchOutput struct {
 	Outcomes []optimize.Outcome `json:"outcomes"`
+	// Discarded is what runs cut short by a transient LM failure spent
+	// before the activity was retried; the outcomes' usage does not hold it.
+	Discarded dspy.Usage `json:"discarded,omitzero"`
 }
 
 // PromptInput is one call of the prompt model.

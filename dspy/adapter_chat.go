@@ -86,9 +86,9 @@ func (a *ChatAdapter) Call(ctx context.Context, lm LM, req LMRequest, sig Signat
 // account for the call and keep what the LM said.
 func callAndParse(ctx context.Context, lm LM, req LMRequest, msgs []Message, parse func(string) (Example, error)) (AdapterResult, error) {
 	req.Messages = msgs
-	resp, err := lm.Call(ctx, req)
+	resp, err := CallLM(ctx, lm, req)
 	if err != nil {
-		return AdapterResult{Messages: msgs}, err
+		return AdapterResult{Messages: msgs, Usage: resp.Usage}, err
 	}
 	res := AdapterResult{Usage: resp.Usage, Messages: msgs, Raw: resp.Outputs}
 	res.Outputs = make([]Example, 0, len(resp.Outputs))

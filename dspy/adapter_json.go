@@ -71,7 +71,9 @@ func (a *JSONAdapter) Call(ctx context.Context, lm LM, req LMRequest, sig Signat
 	var lmErr *LMError
 	if structured && errors.As(err, &lmErr) && lmErr.Kind == ErrKindBadRequest {
 		req.ResponseFormat = &ResponseFormat{Type: "json_object"}
-		return callAndParse(ctx, lm, req, msgs, parse)
+		retry, err := callAndParse(ctx, lm, req, msgs, parse)
+		retry.Usage = res.Usage.Add(retry.Usage)
+		return retry, err
 	}
 	return res, err
 }

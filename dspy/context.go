@@ -12,6 +12,7 @@ const (
 	adapterKey
 	traceKey
 	callOptionsKey
+	usageKey
 )
 
 // WithLM returns a context whose predictors call lm unless they have their own.

@@ -46,12 +46,19 @@ type LMRequest struct {
 }
 
 // Usage counts the tokens and money one or more LM calls cost.
+//
+// Calls counts requests, not answers: every request the provider's server
+// answered is one call, a failed attempt that was retried (an HTTP 429 or
+// 5xx) included, plus every answer served from the cache (also counted in
+// CacheHits). Tokens and Cost come only from replies that carried a usage
+// report, which error responses do not. A request the server never answered
+// (connection refused, a timeout before any reply) is not counted.
 type Usage struct {
 	PromptTokens     int `json:"prompt_tokens"`
 	CompletionTokens int `json:"completion_tokens"`
 	// Cost is in US dollars, when the model's prices are known.
 	Cost float64 `json:"cost"`
-	// Calls is the number of LM calls counted, cache hits included.
+	// Calls is the number of requests counted, cache hits included.
 	Calls int `json:"calls"`
 	// CacheHits is how many of Calls were answered from the cache (and cost nothing).
 	CacheHits int `json:"cache_hits"`
@@ -88,7 +95,10 @@ type LMResponse struct {
 // LM is a language model client. Implementations must be safe for concurrent use.
 // The package lm provides one for any OpenAI-compatible endpoint.
 type LM interface {
-	// Call sends one request and returns the completions.
+	// Call sends one request and returns the completions. When it fails
+	// after requests reached the server (retried 429s or 5xx, say), it
+	// returns, beside the error, a response whose Usage counts them, so
+	// CallLM and usage trackers can account for what was billed.
 	Call(ctx context.Context, req LMRequest) (LMResponse, error)
 	// ModelName names the default model, as saved in a program's state.
 	ModelName() string

@@ -32,6 +32,13 @@ type Config struct {
 	Faults Faults
 	// Accuracy tunes the arithmetic task model; nil means DefaultAccuracy().
 	Accuracy *AccuracyModel
+	// Prose is the share of structured requests, in [0, 1], answered in
+	// plain sentences that ignore the requested format, as a model that does
+	// not follow instructions does. Unlike Faults.Garbage it is a habit, not
+	// a fault: the choice depends only on the seed and the request, so
+	// retrying the same request gets prose again. Prompts that ask for no
+	// format (reflections, plain text) are never affected.
+	Prose float64
 }
 
 // LatencyKind names a latency distribution.
@@ -157,6 +164,9 @@ func (c Config) Validate() error {
 	}
 	if sum > 1+1e-9 {
 		errs = append(errs, fmt.Errorf("fault rates sum to %v, more than 1", sum))
+	}
+	if c.Prose < 0 || c.Prose > 1 {
+		errs = append(errs, fmt.Errorf("prose share %v is outside [0, 1]", c.Prose))
 	}
 	if c.Faults.MaxConsecutive < 0 {
 		errs = append(errs, fmt.Errorf("max_faults %d is negative", c.Faults.MaxConsecutive))

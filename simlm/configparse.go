@@ -24,6 +24,7 @@ const EnvVar = "SIMLM"
 //	err500=0.05                Faults.ServerError
 //	hang=0.01                  Faults.Hang
 //	garbage=0.02               Faults.Garbage
+//	prose=0.3                  Config.Prose
 //	retry_after=2s             Faults.RetryAfter (bare numbers are seconds)
 //	hang_for=30s               Faults.HangFor
 //	max_faults=2               Faults.MaxConsecutive
@@ -76,6 +77,8 @@ func (c *Config) set(key, val string) error {
 		c.Faults.Hang, err = strconv.ParseFloat(val, 64)
 	case "garbage":
 		c.Faults.Garbage, err = strconv.ParseFloat(val, 64)
+	case "prose":
+		c.Prose, err = strconv.ParseFloat(val, 64)
 	case "retry_after":
 		c.Faults.RetryAfter, err = parseSeconds(val)
 	case "hang_for":
@@ -97,7 +100,7 @@ func (c *Config) set(key, val string) error {
 			c.Accuracy.Ceiling = f
 		}
 	default:
-		return fmt.Errorf("unknown key (want seed, model, latency, err429, err500, hang, garbage, retry_after, hang_for, max_faults, base or ceiling)")
+		return fmt.Errorf("unknown key (want seed, model, latency, err429, err500, hang, garbage, prose, retry_after, hang_for, max_faults, base or ceiling)")
 	}
 	return err
 }
@@ -180,6 +183,9 @@ func (c Config) String() string {
 		if r.v != 0 {
 			add(r.k, strconv.FormatFloat(r.v, 'g', -1, 64))
 		}
+	}
+	if c.Prose != 0 {
+		add("prose", strconv.FormatFloat(c.Prose, 'g', -1, 64))
 	}
 	if f.RetryAfter != 0 {
 		add("retry_after", f.RetryAfter.String())

@@ -26,6 +26,7 @@ const (
 	saltReasoning
 	saltDataset
 	saltDescription
+	saltProse
 )
 
 // mix64 is the splitmix64 finaliser: a bijection with good avalanche, so nearby

@@ -34,8 +34,9 @@ func (s *Server) drawHash(req *chatRequest) uint64 {
 }
 
 // content writes the reply text of one choice; draw is the request's draw hash
-// combined with the choice index.
-func (s *Server) content(p *prompt, draw uint64) string {
+// combined with the choice index. A prose reply carries the same values in
+// sentences instead of the requested format.
+func (s *Server) content(p *prompt, draw uint64, prose bool) string {
 	if p.reflection != "" {
 		return reflectionReply(p.reflection, derive(draw, saltInstruction))
 	}
@@ -65,11 +66,33 @@ func (s *Server) content(p *prompt, draw uint64) string {
 			vals[i] = genericValue(f, p.inputs, h)
 		}
 	}
-	if p.json {
+	switch {
+	case prose:
+		return renderProse(p.outputs, vals)
+	case p.json:
 		return renderJSON(p.outputs, vals)
 	}
 	return renderChat(p.outputs, vals)
 }
+
+// renderProse answers in sentences, as a model that ignores the requested
+// format does: no field markers and no brackets or braces, so neither the
+// chat nor the JSON adapter can read it.
+func renderProse(fields []outputField, vals []any) string {
+	var b strings.Builder
+	b.WriteString("Sure, happy to help.")
+	for i, f := range fields {
+		b.WriteString(" My ")
+		b.WriteString(strings.ReplaceAll(f.name, "_", " "))
+		b.WriteString(" is ")
+		b.WriteString(proseReplacer.Replace(chatText(vals[i])))
+		b.WriteString(".")
+	}
+	return b.String()
+}
+
+// proseReplacer flattens a value into a sentence.
+var proseReplacer = strings.NewReplacer("\n", " ", "{", "", "}", "", "[", "", "]", "")
 
 // plainReply answers a prompt without DSPy structure: the answer alone for a
 // recognised question, otherwise an echo of the request.

@@ -216,19 +216,24 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusInternalServerError, "server_error", "internal_error", "simulated server error")
 		return
 	}
-	resp := s.respond(&req, fault == faultGarbage)
-	if fault == faultGarbage {
+	resp, prose := s.respond(&req, fault == faultGarbage)
+	switch {
+	case fault == faultGarbage:
 		s.stats.garbage.Add(1)
-	} else {
+	case prose:
+		s.stats.prose.Add(1)
+	default:
 		s.stats.succeeded.Add(1)
 	}
 	writeJSON(w, http.StatusOK, resp)
 }
 
-// respond builds the full reply to a valid request.
-func (s *Server) respond(req *chatRequest, garbage bool) *chatResponse {
+// respond builds the full reply to a valid request, and tells whether it
+// came out in prose (Config.Prose).
+func (s *Server) respond(req *chatRequest, garbage bool) (*chatResponse, bool) {
 	draw := s.drawHash(req)
 	p := parsePrompt(req)
+	prose := !garbage && len(p.outputs) > 0 && p.reflection == "" && s.cfg.Prose > 0 && unit(derive(draw, saltProse)) < s.cfg.Prose
 	n := req.choices()
 	model := req.Model
 	if model == "" {
@@ -255,7 +260,7 @@ func (s *Server) respond(req *chatRequest, garbage bool) *chatResponse {
 		if garbage {
 			text = garbageReplies[pick(derive(d, saltGarbage), len(garbageReplies))]
 		} else {
-			text = s.content(p, d)
+			text = s.content(p, d, prose)
 		}
 		text, finish := applyLimits(text, req.maxTokens(), req.Stop)
 		resp.Choices[i] = chatChoice{
@@ -266,7 +271,7 @@ func (s *Server) respond(req *chatRequest, garbage bool) *chatResponse {
 		resp.Usage.CompletionTokens += max(1, estimateTokens(text))
 	}
 	resp.Usage.TotalTokens = resp.Usage.PromptTokens + resp.Usage.CompletionTokens
-	return resp
+	return resp, prose
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

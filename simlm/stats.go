@@ -4,14 +4,18 @@ import "sync/atomic"
 
 // Stats counts what the server has done since it was created. Every chat
 // request is counted once in Requests and once in exactly one outcome:
-// Succeeded, Garbage, RateLimited, ServerErrors, BadRequests or Canceled. Hangs
-// counts injected hangs; a hang ends as Canceled when the client gives up, or as
-// Succeeded when Faults.HangFor elapses first.
+// Succeeded, Prose, Garbage, RateLimited, ServerErrors, BadRequests or
+// Canceled. Hangs counts injected hangs; a hang ends as Canceled when the
+// client gives up, or as an answer (Succeeded or Prose) when Faults.HangFor
+// elapses first.
 type Stats struct {
 	// Requests is the number of chat-completion requests received.
 	Requests int64
 	// Succeeded replies were well-formed answers.
 	Succeeded int64
+	// Prose replies were 200 OK answers in plain sentences that ignored the
+	// requested format (Config.Prose).
+	Prose int64
 	// Garbage replies were 200 OK with unparseable content (injected).
 	Garbage int64
 	// RateLimited replies were 429 (injected).
@@ -35,8 +39,8 @@ type Stats struct {
 func (s Stats) Faults() int64 { return s.Garbage + s.RateLimited + s.ServerErrors + s.Hangs }
 
 type counters struct {
-	requests, succeeded, garbage, rateLimited, serverErrors atomic.Int64
-	hangs, badRequests, canceled, inFlight, maxInFlight     atomic.Int64
+	requests, succeeded, prose, garbage, rateLimited, serverErrors atomic.Int64
+	hangs, badRequests, canceled, inFlight, maxInFlight            atomic.Int64
 }
 
 func (c *counters) enter() {
@@ -53,6 +57,7 @@ func (c *counters) snapshot() Stats {
 	return Stats{
 		Requests:     c.requests.Load(),
 		Succeeded:    c.succeeded.Load(),
+		Prose:        c.prose.Load(),
 		Garbage:      c.garbage.Load(),
 		RateLimited:  c.rateLimited.Load(),
 		ServerErrors: c.serverErrors.Load(),

@@ -123,14 +123,27 @@ func (c *control) publish(ctx workflow.Context) {
 }
 
 // overBudget names the first cap the spending has reached, or "".
-func (c *control) overBudget(b Budget) string {
-	switch {
-	case b.MaxLMCalls > 0 && c.spent.Calls-c.spent.CacheHits >= b.MaxLMCalls:
-		return fmt.Sprintf("%d LM calls reached the cap of %d", c.spent.Calls-c.spent.CacheHits, b.MaxLMCalls)
-	case b.MaxTokens > 0 && c.spent.TotalTokens() >= b.MaxTokens:
-		return fmt.Sprintf("%d tokens reached the cap of %d", c.spent.TotalTokens(), b.MaxTokens)
-	case b.MaxCostUSD > 0 && c.spent.Cost >= b.MaxCostUSD:
-		return fmt.Sprintf("$%.4f reached the cap of $%.2f", c.spent.Cost, b.MaxCostUSD)
+func (c *control) overBudget(b Budget) string { return b.Exceeded(c.spent) }
+
+// versionRefuseWork marks runs whose engine refuses new work once the budget
+// is spent, instead of stopping only at the next checkpoint.
+const versionRefuseWork = "budget-refuses-work"
+
+// refuseWork names the cap the spending has reached when the engine must
+// start no more work, or returns "". The version is asked only once a cap is
+// reached, so runs that never reach one record no marker, and runs recorded
+// before the change replay on their old path.
+func (e *temporalEngine) refuseWork() string {
+	reason := e.ctl.overBudget(e.budget)
+	if reason == "" || workflow.GetVersion(e.ctx, versionRefuseWork, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+		return ""
 	}
-	return ""
+	return reason
+}
+
+// budgetStop records why the run stops and returns the error that makes the
+// optimizer finish with its best program so far.
+func (e *temporalEngine) budgetStop(reason string) error {
+	e.ctl.stopReason = "budget: " + reason
+	return optimize.BudgetStop(reason)
 }

@@ -55,7 +55,9 @@ func (e *temporalEngine) batchOptions(summary string) workflow.Context {
 }
 
 // Run splits the batch into activity-sized chunks, runs them with at most
-// MaxParallelActivities in flight, and joins the outcomes in order.
+// MaxParallelActivities in flight, and joins the outcomes in order. Once the
+// budget is spent it starts no more chunks: it waits for those in flight,
+// counts what they spent and returns a budget stop.
 func (e *temporalEngine) Run(_ context.Context, b optimize.Batch) ([]optimize.Outcome, error) {
 	size := e.exec.BatchSize
 	type pending struct {
@@ -74,14 +76,27 @@ func (e *temporalEngine) Run(_ context.Context, b optimize.Batch) ([]optimize.Ou
 		for _, o := range out.Outcomes {
 			e.ctl.spend(o.Usage)
 		}
+		e.ctl.spend(out.Discarded)
 		return nil
+	}
+	collected := 0
+	collectNext := func() error {
+		collected++
+		return collect(chunks[collected-1])
 	}
 	for from := 0; from < len(b.Examples); from += size {
 		to := min(from+size, len(b.Examples))
 		if len(chunks) >= window {
-			if err := collect(chunks[len(chunks)-window]); err != nil {
+			if err := collectNext(); err != nil {
 				return nil, err
 			}
+		}
+		if reason := e.refuseWork(); reason != "" {
+			// Count what is in flight, then start nothing more.
+			for collected < len(chunks) {
+				_ = collectNext()
+			}
+			return nil, e.budgetStop(reason)
 		}
 		chunk := b
 		chunk.Examples = b.Examples[from:to]
@@ -93,9 +108,8 @@ func (e *temporalEngine) Run(_ context.Context, b optimize.Batch) ([]optimize.Ou
 		})
 		chunks = append(chunks, pending{future: f, from: from})
 	}
-	start := max(0, len(chunks)-window)
-	for _, p := range chunks[start:] {
-		if err := collect(p); err != nil {
+	for collected < len(chunks) {
+		if err := collectNext(); err != nil {
 			return nil, err
 		}
 	}
@@ -105,6 +119,9 @@ func (e *temporalEngine) Run(_ context.Context, b optimize.Batch) ([]optimize.Ou
 // Prompt runs one prompt-model call as its own activity. The activity makes a
 // single LM call, so Temporal's retry policy is its only retrier.
 func (e *temporalEngine) Prompt(_ context.Context, call optimize.PromptCall) ([]dspy.Example, error) {
+	if reason := e.refuseWork(); reason != "" {
+		return nil, e.budgetStop(reason)
+	}
 	ctx := workflow.WithActivityOptions(e.ctx, workflow.ActivityOptions{
 		StartToCloseTimeout: 5 * time60s,
 		// The activity heartbeats while its call is in flight, so a dead
@@ -121,6 +138,7 @@ func (e *temporalEngine) Prompt(_ context.Context, call optimize.PromptCall) ([]
 	})
 	var out activities.PromptOutput
 	if err := workflow.ExecuteActivity(ctx, activities.PromptName, activities.PromptInput{Call: call}).Get(e.ctx, &out); err != nil {
+		e.ctl.spend(activities.UsageOfError(err))
 		return nil, err
 	}
 	e.ctl.spend(out.Usage)
@@ -143,8 +161,7 @@ func (e *temporalEngine) Checkpoint(_ context.Context, cp optimize.Checkpoint) e
 		return fmt.Errorf("%w: stop requested", optimize.ErrStop)
 	}
 	if reason := e.ctl.overBudget(e.budget); reason != "" {
-		e.ctl.stopReason = "budget: " + reason
-		return fmt.Errorf("%w: budget: %s", optimize.ErrStop, reason)
+		return e.budgetStop(reason)
 	}
 	info := workflow.GetInfo(e.ctx)
 	if info.GetContinueAsNewSuggested() || info.GetCurrentHistoryLength() >= e.exec.ContinueAsNewEvents {

@@ -32,12 +32,10 @@ type OptimizeInput struct {
 }
 
 // Budget caps what a run may spend; zero means no cap. A run that reaches a
-// cap ends cleanly with the best program found so far.
-type Budget struct {
-	MaxLMCalls int     `json:"max_lm_calls,omitempty"`
-	MaxTokens  int     `json:"max_tokens,omitempty"`
-	MaxCostUSD float64 `json:"max_cost_usd,omitempty"`
-}
+// cap ends cleanly with the best program found so far, having spent at most
+// the cap plus the batches already in flight. It is optimize.Budget, so the
+// in-process and the durable engines count and stop alike.
+type Budget = optimize.Budget
 
 // Execution tunes how work is fanned out; zero values take the defaults.
 type Execution struct {

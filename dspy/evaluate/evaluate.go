@@ -152,27 +152,30 @@ func (r *run) work() {
 
 // runOne runs and scores one example. A panic in the program or the metric
 // fails the example instead of the process: one bad input must not lose an
-// hour of evaluation.
+// hour of evaluation. The result's usage counts every LM call the program
+// made, a failed example's included.
 func (r *run) runOne(i int) (res ExampleResult) {
 	ex := r.devset[i]
 	res = ExampleResult{Index: i, Example: ex}
+	var pred dspy.Prediction
+	progCtx, usage := dspy.TrackUsage(r.ctx)
 	defer func() {
 		if v := recover(); v != nil {
 			r.fail(&res, fmt.Errorf("panic: %v\n%s", v, debug.Stack()))
 		}
+		res.Usage = usage.Settle(pred)
 	}()
 	inputs, err := ex.Inputs()
 	if err != nil {
 		r.fail(&res, err)
 		return res
 	}
-	pred, err := r.program.Call(r.ctx, inputs)
+	pred, err = r.program.Call(progCtx, inputs)
 	if err != nil {
 		r.fail(&res, err)
 		return res
 	}
 	res.Prediction = pred
-	res.Usage = pred.Usage
 	s, err := r.metric(r.ctx, ex, pred, nil)
 	if err == nil && math.IsNaN(s.Value) {
 		err = errors.New("metric returned NaN")

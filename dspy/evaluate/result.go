@@ -30,7 +30,8 @@ type ExampleResult struct {
 	// Raw is the LM reply that could not be parsed, when the failure was a
 	// *dspy.ParseError, so the reply can be inspected after the run.
 	Raw string
-	// Usage is the LM usage of the program's calls for this example.
+	// Usage is the LM usage of the program's calls for this example, those
+	// of a failed example included (a reply that did not parse is billed).
 	Usage dspy.Usage
 }
 
@@ -51,7 +52,8 @@ type Result struct {
 	Total int
 	// Errors is the number of examples that failed.
 	Errors int
-	// Usage is the LM usage of all the program's calls (not the metric's).
+	// Usage is the LM usage of all the program's calls (not the metric's),
+	// failed examples' included.
 	Usage dspy.Usage
 	// Results holds one entry per example, in devset order.
 	Results []ExampleResult

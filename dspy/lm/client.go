@@ -174,9 +174,10 @@ func redactURL(raw string) string {
 // ModelName is the default model, as saved in a program's state.
 func (c *Client) ModelName() string { return c.model }
 
-// Usage returns the totals over every call so far. Token counts include
-// cache hits (what they would have cost); Cost does not, and Calls minus
-// CacheHits is the number of calls that reached the server.
+// Usage returns the totals over every call so far, failed ones included.
+// Token counts include cache hits (what they would have cost); Cost does
+// not, and Calls minus CacheHits is the number of requests the server
+// answered, retried attempts included.
 func (c *Client) Usage() dspy.Usage {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -205,6 +206,12 @@ func (c *Client) CacheKey(req dspy.LMRequest) string {
 // failures up to Options.MaxRetries times, and a success is cached. Failures
 // are *dspy.LMError, except that a canceled ctx yields an error wrapping
 // context.Canceled, which no one should retry.
+//
+// The response's Usage counts every attempt the server answered, as
+// dspy.Usage describes: a reply after one HTTP 500 counts two calls and the
+// reply's tokens. A failure returns, beside the error, a response whose Usage
+// counts the attempts the server answered (and no tokens: error replies carry
+// none). Usage totals the same way.
 func (c *Client) Call(ctx context.Context, req dspy.LMRequest) (dspy.LMResponse, error) {
 	var start time.Time
 	if c.history != nil {
@@ -236,11 +243,14 @@ func (c *Client) Call(ctx context.Context, req dspy.LMRequest) (dspy.LMResponse,
 		return dspy.LMResponse{}, lmErr
 	}
 
-	resp, attempts, err := c.send(ctx, req.Model, body)
+	resp, sent, err := c.send(ctx, req.Model, body)
 	if err != nil {
-		c.record(start, req, dspy.LMResponse{}, attempts, err)
-		return dspy.LMResponse{}, err
+		failed := dspy.LMResponse{Model: req.Model, Usage: dspy.Usage{Calls: sent.answered}}
+		c.addUsage(failed.Usage)
+		c.record(start, req, failed, sent.attempts, err)
+		return failed, err
 	}
+	resp.Usage.Calls = sent.answered
 	if p, ok := c.price(resp.Model, req.Model); ok {
 		resp.Usage.Cost = p.Cost(resp.Usage.PromptTokens, resp.Usage.CompletionTokens)
 	}
@@ -248,36 +258,45 @@ func (c *Client) Call(ctx context.Context, req dspy.LMRequest) (dspy.LMResponse,
 		c.cache.Put(key, resp)
 	}
 	c.addUsage(resp.Usage)
-	c.record(start, req, resp, attempts, nil)
+	c.record(start, req, resp, sent.attempts, nil)
 	return resp, nil
 }
 
+// sendCount is how many requests one call sent, and how many of them the
+// server answered with an HTTP status (a success or an error reply).
+type sendCount struct{ attempts, answered int }
+
 // send makes attempts until one succeeds, a failure is not retryable, the
-// retries run out or ctx ends. It returns the number of attempts made.
-func (c *Client) send(ctx context.Context, model string, body []byte) (dspy.LMResponse, int, error) {
+// retries run out or ctx ends.
+func (c *Client) send(ctx context.Context, model string, body []byte) (dspy.LMResponse, sendCount, error) {
+	var n sendCount
 	var last *dspy.LMError
-	for attempt := 1; ; attempt++ {
+	for {
+		n.attempts++
 		resp, lmErr := c.attempt(ctx, model, body)
+		if lmErr == nil || lmErr.StatusCode != 0 {
+			n.answered++
+		}
 		if lmErr == nil {
-			return resp, attempt, nil
+			return resp, n, nil
 		}
 		if ctx.Err() != nil {
-			return dspy.LMResponse{}, attempt, c.contextError(ctx, model, lmErr)
+			return dspy.LMResponse{}, n, c.contextError(ctx, model, lmErr)
 		}
 		last = lmErr
-		if !last.Retryable() || attempt > c.maxRetries {
-			return dspy.LMResponse{}, attempt, last
+		if !last.Retryable() || n.attempts > c.maxRetries {
+			return dspy.LMResponse{}, n, last
 		}
-		delay, ok := c.retryDelay(attempt, last.RetryAfter)
+		delay, ok := c.retryDelay(n.attempts, last.RetryAfter)
 		if !ok {
-			return dspy.LMResponse{}, attempt, last
+			return dspy.LMResponse{}, n, last
 		}
 		if deadline, has := ctx.Deadline(); has && time.Until(deadline) < delay {
 			// Waiting would outlive the caller; hand back the real failure now.
-			return dspy.LMResponse{}, attempt, last
+			return dspy.LMResponse{}, n, last
 		}
 		if err := c.sleep(ctx, delay); err != nil {
-			return dspy.LMResponse{}, attempt, c.contextError(ctx, model, last)
+			return dspy.LMResponse{}, n, c.contextError(ctx, model, last)
 		}
 	}
 }
@@ -315,7 +334,10 @@ func (c *Client) attempt(ctx context.Context, model string, body []byte) (dspy.L
 		return dspy.LMResponse{}, c.classify(err, model, ctx, attemptCtx)
 	}
 	if len(cc.Choices) == 0 {
-		return dspy.LMResponse{}, c.lmError(dspy.ErrKindServer, model, errors.New("the server answered with no choices"))
+		// The server did answer (and may bill it), so the error keeps the status.
+		e := c.lmError(dspy.ErrKindServer, model, errors.New("the server answered with no choices"))
+		e.StatusCode = http.StatusOK
+		return dspy.LMResponse{}, e
 	}
 	return mapResponse(&cc, model), nil
 }

@@ -68,6 +68,9 @@ func (b *BootstrapFewShot) Compile(ctx context.Context, engine Engine, task Task
 		return err
 	}
 	program, err := cfg.compile(ctx, engine, task.Student, task.Trainset, indexIDs(len(task.Trainset)), st, onBatch)
+	if errors.Is(err, ErrStop) {
+		stopped = true // at a checkpoint, or the engine refused more work (a spent budget)
+	}
 	if err != nil && !stopped {
 		return Result{}, fmt.Errorf("bootstrap_fewshot: %w", err)
 	}
@@ -163,6 +166,10 @@ func (c bootstrapConfig) compile(ctx context.Context, engine Engine, student dsp
 	var stopErr error
 	for st.Next < len(trainset) && len(st.Bootstrapped) < c.maxBootstrapped {
 		if err := c.bootstrapBatch(ctx, engine, teacher, trainset, ids, st); err != nil {
+			if errors.Is(err, ErrStop) {
+				// A refused batch leaves st as the last finished one left it.
+				return c.train(student, trainset, st), err
+			}
 			return dspy.ProgramState{}, err
 		}
 		if onBatch != nil {

@@ -150,6 +150,9 @@ func (c *COPRO) CompileStats(ctx context.Context, engine Engine, task Task) (Res
 		}
 	} else {
 		stopped, err := run.propose(ctx)
+		if errors.Is(err, ErrStop) {
+			return run.result(true), run.st.Stats, nil
+		}
 		if err != nil {
 			return Result{}, nil, err
 		}
@@ -158,6 +161,10 @@ func (c *COPRO) CompileStats(ctx context.Context, engine Engine, task Task) (Res
 		}
 	}
 	stopped, err := run.search(ctx)
+	if errors.Is(err, ErrStop) {
+		// The engine refused more work (a spent budget) mid-search.
+		stopped, err = true, nil
+	}
 	if err != nil {
 		return Result{}, nil, err
 	}

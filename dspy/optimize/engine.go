@@ -121,7 +121,8 @@ type Outcome struct {
 	Error string `json:"error,omitempty"`
 	// Raw is the LM reply that could not be parsed, when that was the failure.
 	Raw string `json:"raw,omitempty"`
-	// Usage is what the run cost.
+	// Usage is what the run cost, a failed run's included: every request the
+	// LM server answered (see dspy.Usage), not only those behind Prediction.
 	Usage dspy.Usage `json:"usage"`
 	// Calls holds the run's LM calls when Batch.RecordCalls was set.
 	Calls []LMCall `json:"calls,omitempty"`

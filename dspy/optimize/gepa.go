@@ -158,12 +158,20 @@ func (g *GEPA) Compile(ctx context.Context, engine Engine, task Task) (Result, e
 		}
 	} else {
 		stopped, err := r.baseline(ctx)
+		if errors.Is(err, ErrStop) {
+			return r.result(true), nil
+		}
 		if err != nil || stopped {
 			return r.result(stopped), err
 		}
 	}
 	for r.st.MetricCalls < r.budget {
 		if err := r.iterate(ctx); err != nil {
+			// The engine refused more work (a spent budget): the pool so
+			// far is the result.
+			if errors.Is(err, ErrStop) {
+				return r.result(true), nil
+			}
 			return Result{}, err
 		}
 		err := r.checkpoint(ctx)

@@ -41,12 +41,17 @@ type LocalOptions struct {
 	// caller can report progress or tell transient failures from real ones.
 	// It must be safe for concurrent use.
 	OnOutcome func(index int, o Outcome, err error)
+	// Budget caps the engine's spending (see Budget); zero means no cap.
+	Budget Budget
 }
 
 // LocalEngine runs an optimizer's work on goroutines in this process. It is
 // safe for concurrent use.
 type LocalEngine struct {
 	opts LocalOptions
+
+	mu    sync.Mutex
+	spent dspy.Usage
 }
 
 // NewLocalEngine returns an engine that runs programs built by opts.Program.
@@ -87,8 +92,27 @@ func (e *LocalEngine) instance(st dspy.ProgramState) (instance, error) {
 	return instance{program: p, paths: paths}, nil
 }
 
+// Spent returns what the engine's runs and prompt calls have cost so far,
+// failed ones included.
+func (e *LocalEngine) Spent() dspy.Usage {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.spent
+}
+
+func (e *LocalEngine) spend(u dspy.Usage) {
+	e.mu.Lock()
+	e.spent = e.spent.Add(u)
+	e.mu.Unlock()
+}
+
+// overBudget names the cap the spending has reached, or returns "".
+func (e *LocalEngine) overBudget() string { return e.opts.Budget.Exceeded(e.Spent()) }
+
 // Run runs the candidate on every example, at most Concurrency at a time,
-// and returns the outcomes in the order of the examples.
+// and returns the outcomes in the order of the examples. Once the budget is
+// spent it starts no more examples and, if any were left, returns a
+// BudgetStop error after the running ones finish.
 func (e *LocalEngine) Run(ctx context.Context, batch Batch) ([]Outcome, error) {
 	ids := batch.IDs
 	if ids == nil {
@@ -113,11 +137,16 @@ func (e *LocalEngine) Run(ctx context.Context, batch Batch) ([]Outcome, error) {
 	errs := make([]error, len(batch.Examples))
 	sem := make(chan struct{}, e.opts.Concurrency)
 	var wg sync.WaitGroup
+	var budgetReason string
 	for i := range batch.Examples {
 		if ctx.Err() != nil {
 			break
 		}
 		sem <- struct{}{}
+		if budgetReason = e.overBudget(); budgetReason != "" {
+			<-sem
+			break
+		}
 		wg.Add(1)
 		go func() {
 			defer func() { <-sem; wg.Done() }()
@@ -135,6 +164,7 @@ func (e *LocalEngine) Run(ctx context.Context, batch Batch) ([]Outcome, error) {
 				exCtx = WithCallRecorder(exCtx, rec)
 			}
 			outcomes[i], runErr = e.runOne(exCtx, inst, batch.Examples[i], ids[i], batch.Trace)
+			e.spend(outcomes[i].Usage)
 			if rec != nil {
 				outcomes[i].Calls = rec.Calls()
 			}
@@ -151,6 +181,9 @@ func (e *LocalEngine) Run(ctx context.Context, batch Batch) ([]Outcome, error) {
 		if err != nil {
 			return nil, fmt.Errorf("run %s: %w", batch.Label, err)
 		}
+	}
+	if budgetReason != "" {
+		return nil, fmt.Errorf("run %s: %w", batch.Label, BudgetStop(budgetReason))
 	}
 	return outcomes, nil
 }
@@ -179,15 +212,19 @@ func (e *LocalEngine) withoutSelf(st dspy.ProgramState, ex dspy.Example, shared 
 }
 
 // runOne runs and scores one example. A panic in the program or the metric
-// fails the example, not the batch.
+// fails the example, not the batch. The outcome's usage counts every LM call
+// the program made, whether the example succeeded or not.
 func (e *LocalEngine) runOne(ctx context.Context, inst instance, ex dspy.Example, id int, trace bool) (out Outcome, runErr error) {
 	out = Outcome{ID: id}
+	var pred dspy.Prediction
+	progCtx, usage := dspy.TrackUsage(ctx)
 	defer func() {
 		if v := recover(); v != nil {
 			out.Error = fmt.Sprintf("panic: %v\n%s", v, debug.Stack())
 			out.Score = e.opts.FailureScore
 			runErr = errors.New(out.Error)
 		}
+		out.Usage = usage.Settle(pred)
 	}()
 	fail := func(err error) (Outcome, error) {
 		out.Error, out.Score = err.Error(), e.opts.FailureScore
@@ -205,12 +242,13 @@ func (e *LocalEngine) runOne(ctx context.Context, inst instance, ex dspy.Example
 	if trace {
 		t = dspy.NewTrace()
 		ctx = dspy.WithTrace(ctx, t)
+		progCtx = dspy.WithTrace(progCtx, t)
 	}
-	pred, err := inst.program.Call(ctx, inputs)
+	pred, err = inst.program.Call(progCtx, inputs)
 	if err != nil {
 		return fail(err)
 	}
-	out.Prediction, out.Usage = pred.Example, pred.Usage
+	out.Prediction = pred.Example
 	if t != nil {
 		for _, step := range t.Steps() {
 			name, ok := inst.paths[step.Predictor]
@@ -232,21 +270,35 @@ func (e *LocalEngine) runOne(ctx context.Context, inst instance, ex dspy.Example
 }
 
 // Prompt runs one call of the prompt model through call.Signature and
-// returns every completion's output fields.
+// returns every completion's output fields. Its cost counts against the
+// budget whether it succeeds or not; once the budget is spent it returns a
+// BudgetStop error without calling the model.
 func (e *LocalEngine) Prompt(ctx context.Context, call PromptCall) ([]dspy.Example, error) {
 	if e.opts.PromptLM == nil {
 		return nil, fmt.Errorf("prompt %s: no prompt model: set LocalOptions.PromptLM or TaskLM", call.name())
 	}
-	return Prompt(ctx, e.opts.PromptLM, call)
+	if reason := e.overBudget(); reason != "" {
+		return nil, fmt.Errorf("prompt %s: %w", call.name(), BudgetStop(reason))
+	}
+	ctx, usage := dspy.TrackUsage(ctx)
+	outs, err := Prompt(ctx, e.opts.PromptLM, call)
+	e.spend(usage.Usage())
+	return outs, err
 }
 
-// Checkpoint reports progress and hands the checkpoint to OnCheckpoint.
+// Checkpoint reports progress, hands the checkpoint to OnCheckpoint, then
+// returns a BudgetStop error if the budget is spent.
 func (e *LocalEngine) Checkpoint(ctx context.Context, cp Checkpoint) error {
 	if e.opts.OnProgress != nil {
 		e.opts.OnProgress(cp.Progress)
 	}
 	if e.opts.OnCheckpoint != nil {
-		return e.opts.OnCheckpoint(ctx, cp)
+		if err := e.opts.OnCheckpoint(ctx, cp); err != nil {
+			return err
+		}
+	}
+	if reason := e.overBudget(); reason != "" {
+		return BudgetStop(reason)
 	}
 	return nil
 }

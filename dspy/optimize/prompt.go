@@ -39,7 +39,7 @@ func Prompt(ctx context.Context, lm dspy.LM, call PromptCall) ([]dspy.Example, e
 
 // promptText sends a plain-text prompt and returns each completion as is.
 func promptText(ctx context.Context, lm dspy.LM, call PromptCall) ([]dspy.Example, error) {
-	resp, err := lm.Call(ctx, dspy.LMRequest{
+	resp, err := dspy.CallLM(ctx, lm, dspy.LMRequest{
 		Messages:    []dspy.Message{{Role: "user", Content: call.Text}},
 		Temperature: call.Temperature, N: call.N, Rollout: call.Rollout,
 	})

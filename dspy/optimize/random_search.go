@@ -137,6 +137,9 @@ func (r *BootstrapFewShotWithRandomSearch) Compile(ctx context.Context, engine E
 	for ; st.NextSeed < numCandidates; st.NextSeed++ {
 		seed := st.NextSeed
 		program, err := r.candidate(ctx, engine, task, base, seed)
+		if errors.Is(err, ErrStop) {
+			return result(true), nil // the engine refused more work: a spent budget
+		}
 		if err != nil {
 			return Result{}, fmt.Errorf("bootstrap_random_search: seed %d: %w", seed, err)
 		}
@@ -146,6 +149,9 @@ func (r *BootstrapFewShotWithRandomSearch) Compile(ctx context.Context, engine E
 			IDs:       indexIDs(len(valset)),
 			Label:     seedLabel(seed) + ": validation",
 		})
+		if errors.Is(err, ErrStop) {
+			return result(true), nil
+		}
 		if err != nil {
 			return Result{}, fmt.Errorf("bootstrap_random_search: seed %d: evaluate: %w", seed, err)
 		}

@@ -11,7 +11,8 @@ import (
 type callRecorderKey struct{}
 
 // CallRecorder collects the LM calls made through a RecordingLM under a
-// context from WithCallRecorder, and what the successful ones cost. A module
+// context from WithCallRecorder, and what they cost, failed ones included
+// (an LM reports the requests of a failed call beside its error). A module
 // may call the LM from several goroutines, hence the lock.
 type CallRecorder struct {
 	mu    sync.Mutex
@@ -32,21 +33,19 @@ func (r *CallRecorder) Calls() []LMCall {
 	return r.calls
 }
 
-// Usage returns the summed usage of the successful calls recorded so far.
+// Usage returns the summed usage of the calls recorded so far.
 func (r *CallRecorder) Usage() dspy.Usage {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return r.usage
 }
 
-// record adds a call, and its usage when it succeeded.
-func (r *CallRecorder) record(call LMCall, resp dspy.LMResponse, err error) {
+// record adds a call and its usage.
+func (r *CallRecorder) record(call LMCall, resp dspy.LMResponse) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.calls = append(r.calls, call)
-	if err == nil {
-		r.usage = r.usage.Add(resp.Usage)
-	}
+	r.usage = r.usage.Add(resp.Usage)
 }
 
 // RecordingLM passes calls through to LM and, when the context carries a
@@ -63,7 +62,7 @@ func (l RecordingLM) Call(ctx context.Context, req dspy.LMRequest) (dspy.LMRespo
 		if err != nil {
 			call.Error = err.Error()
 		}
-		rec.record(call, resp, err)
+		rec.record(call, resp)
 	}
 	return resp, err
 }

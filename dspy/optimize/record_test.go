@@ -12,7 +12,7 @@ import (
 	"github.com/durable-dspy/durable-dspy/dspy/dspytest"
 )
 
-func TestRecordingLMRecordsEveryCallButCountsOnlySuccessfulUsage(t *testing.T) {
+func TestRecordingLMRecordsEveryCallAndItsUsage(t *testing.T) {
 	lm := RecordingLM{&dspytest.FuncLM{Reply: func(_ context.Context, req dspy.LMRequest) (string, error) {
 		if req.Messages[0].Content == "fail" {
 			return "", errors.New("boom")
