@@ -115,6 +115,9 @@ func (a *Activities) RunBatch(ctx context.Context, in RunBatchInput) (RunBatchOu
 		return RunBatchOutput{}, configError(fmt.Errorf("batch %q has %d IDs for %d examples", b.Label, len(b.IDs), len(b.Examples)))
 	}
 	done := map[int]optimize.Outcome{}
+	for _, o := range in.Done {
+		done[o.ID] = o
+	}
 	if activity.HasHeartbeatDetails(ctx) {
 		var prior []optimize.Outcome
 		if err := activity.GetHeartbeatDetails(ctx, &prior); err == nil {
@@ -162,7 +165,12 @@ func (a *Activities) RunBatch(ctx context.Context, in RunBatchInput) (RunBatchOu
 		return RunBatchOutput{}, err
 	}
 	if transient != nil {
-		return RunBatchOutput{}, lmActivityError(transient)
+		// The outcomes finished so far travel with the failure, so a batch
+		// the workflow schedules again after an outage pause keeps them.
+		if len(finished) == 0 {
+			return RunBatchOutput{}, lmActivityError(transient)
+		}
+		return RunBatchOutput{}, lmActivityError(transient, finished)
 	}
 	byID := make(map[int]optimize.Outcome, len(b.IDs))
 	for id, o := range done {
@@ -197,8 +205,10 @@ func configError(err error) error {
 }
 
 // lmActivityError classifies an LM failure for Temporal: bad requests are not
-// retried; rate limits are retried no sooner than the server asked.
-func lmActivityError(err error) error {
+// retried; rate limits are retried no sooner than the server asked. A
+// retryable failure's message is the short outage text the CLI shows, and
+// details, if any, travel with it.
+func lmActivityError(err error, details ...any) error {
 	var lmErr *dspy.LMError
 	if !errors.As(err, &lmErr) {
 		var pe *dspy.ParseError
@@ -210,7 +220,7 @@ func lmActivityError(err error) error {
 	if !lmErr.Retryable() {
 		return temporal.NewNonRetryableApplicationError(err.Error(), ErrTypeBadRequest, err)
 	}
-	return temporal.NewApplicationErrorWithOptions(err.Error(), "LM"+string(lmErr.Kind), temporal.ApplicationErrorOptions{
-		Cause: err, NextRetryDelay: lmErr.RetryAfter,
+	return temporal.NewApplicationErrorWithOptions(OutageMessage(lmErr), outageErrType(lmErr.Kind), temporal.ApplicationErrorOptions{
+		Cause: err, NextRetryDelay: lmErr.RetryAfter, Details: details,
 	})
 }
