@@ -119,6 +119,9 @@ func (a *Activities) RunBatch(ctx context.Context, in RunBatchInput) (RunBatchOu
 	// discarded is what the runs cut short by a transient LM failure spent,
 	// in this attempt and the earlier ones: the requests reached the server.
 	var discarded dspy.Usage
+	for _, o := range in.Done {
+		done[o.ID] = o
+	}
 	if activity.HasHeartbeatDetails(ctx) {
 		var prior []optimize.Outcome
 		if err := activity.GetHeartbeatDetails(ctx, &prior, &discarded); err == nil {
@@ -168,7 +171,12 @@ func (a *Activities) RunBatch(ctx context.Context, in RunBatchInput) (RunBatchOu
 		return RunBatchOutput{}, err
 	}
 	if transient != nil {
-		return RunBatchOutput{}, lmActivityError(transient, dspy.Usage{})
+		// The outcomes finished so far travel with the failure, so a batch
+		// the workflow schedules again after an outage pause keeps them.
+		if len(finished) == 0 {
+			return RunBatchOutput{}, lmActivityError(transient, dspy.Usage{})
+		}
+		return RunBatchOutput{}, lmActivityError(transient, dspy.Usage{}, finished)
 	}
 	byID := make(map[int]optimize.Outcome, len(b.IDs))
 	for id, o := range done {
@@ -204,14 +212,16 @@ func configError(err error) error {
 }
 
 // lmActivityError classifies an LM failure for Temporal: bad requests are not
-// retried; rate limits are retried no sooner than the server asked. What the
-// failed call spent, when anything, goes into the error's details (see
-// UsageOfError), after the raw reply of a parse error.
-func lmActivityError(err error, spent dspy.Usage) error {
+// retried; rate limits are retried no sooner than the server asked. A
+// retryable failure's message is the short outage text the CLI shows. What
+// the failed call spent, when anything, is the error's first detail (see
+// UsageOfError), after the raw reply of a parse error; extra details follow.
+func lmActivityError(err error, spent dspy.Usage, extra ...any) error {
 	var details []any
 	if spent != (dspy.Usage{}) {
 		details = append(details, spent)
 	}
+	details = append(details, extra...)
 	var lmErr *dspy.LMError
 	if !errors.As(err, &lmErr) {
 		var pe *dspy.ParseError
@@ -223,7 +233,7 @@ func lmActivityError(err error, spent dspy.Usage) error {
 	if !lmErr.Retryable() {
 		return temporal.NewNonRetryableApplicationError(err.Error(), ErrTypeBadRequest, err, details...)
 	}
-	return temporal.NewApplicationErrorWithOptions(err.Error(), "LM"+string(lmErr.Kind), temporal.ApplicationErrorOptions{
+	return temporal.NewApplicationErrorWithOptions(OutageMessage(lmErr), outageErrType(lmErr.Kind), temporal.ApplicationErrorOptions{
 		Cause: err, NextRetryDelay: lmErr.RetryAfter, Details: details,
 	})
 }

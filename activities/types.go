@@ -76,6 +76,9 @@ type RunBatchInput struct {
 	// from batches scheduled before examples carried it.
 	InputKeys []string       `json:"input_keys,omitempty"`
 	Batch     optimize.Batch `json:"batch"`
+	// Done are outcomes of this batch finished before an earlier attempt
+	// failed on an LM outage; they are kept, not run again.
+	Done []optimize.Outcome `json:"done,omitempty"`
 }
 
 // RunBatchOutput holds one outcome per example, in the batch's order.

@@ -30,6 +30,10 @@ type control struct {
 	lastCP        *optimize.Checkpoint
 	// baseline is the starting program's score, shown once the run has one.
 	baseline *float64
+	// pauseReason and outageSince say why the run paused itself, while it
+	// waits out an LM outage.
+	pauseReason string
+	outageSince time.Time
 }
 
 func newControl(in OptimizeInput) *control {
@@ -46,9 +50,18 @@ func newControl(in OptimizeInput) *control {
 
 // register installs the status query and the stop / pause / unpause updates.
 func (c *control) register(ctx workflow.Context) error {
+	return c.registerUpdates(ctx, UpdateStop, UpdatePause, UpdateUnpause)
+}
+
+// registerUpdates installs the status query and the named updates.
+func (c *control) registerUpdates(ctx workflow.Context, updates ...string) error {
 	if err := workflow.SetQueryHandler(ctx, QueryStatus, func() (Status, error) {
 		s := c.status
 		s.Spent, s.Paused = c.spent, c.paused
+		if c.paused && c.pauseReason != "" {
+			since := c.outageSince
+			s.PauseReason, s.OutageSince = c.pauseReason, &since
+		}
 		return s, nil
 	}); err != nil {
 		return err
@@ -59,7 +72,7 @@ func (c *control) register(ctx workflow.Context) error {
 		UpdateUnpause: func() { c.paused = false },
 	}
 	// Registration order does not reach history, but keep it fixed anyway.
-	for _, name := range []string{UpdateStop, UpdatePause, UpdateUnpause} {
+	for _, name := range updates {
 		apply := handlers[name]
 		if err := workflow.SetUpdateHandlerWithOptions(ctx, name, func(ctx workflow.Context) (string, error) {
 			apply()
@@ -109,7 +122,10 @@ func (c *control) setState(ctx workflow.Context, state string) {
 // the run's page.
 func (c *control) publish(ctx workflow.Context) {
 	p := c.status.Progress
-	details := fmt.Sprintf("**%s** · %s", c.status.Optimizer, c.status.State)
+	details := fmt.Sprintf("**%s** · %s", labelOr(c.status.Optimizer, "evaluate"), c.status.State)
+	if c.paused && c.pauseReason != "" {
+		details += fmt.Sprintf(": %s since %s", c.pauseReason, c.outageSince.UTC().Format(time.DateTime+" UTC"))
+	}
 	if p.Phase != "" {
 		details += fmt.Sprintf("\n\nphase **%s**: %d of %d", p.Phase, p.Step, p.Total)
 	}

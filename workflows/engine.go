@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
@@ -30,6 +31,9 @@ type temporalEngine struct {
 	inputKeys    []string
 	ctl          *control
 	budget       Budget
+	// outageLimit is how long an LM outage may last before the run pauses
+	// itself; zero retries without limit.
+	outageLimit time.Duration
 }
 
 var _ optimize.Engine = (*temporalEngine)(nil)
@@ -40,18 +44,36 @@ type errContinueAsNew struct{ cp optimize.Checkpoint }
 
 func (e *errContinueAsNew) Error() string { return "continue as new" }
 
-func (e *temporalEngine) batchOptions(summary string) workflow.Context {
-	return workflow.WithActivityOptions(e.ctx, workflow.ActivityOptions{
+func (e *temporalEngine) batchOptions(ctx workflow.Context, summary string, maxAttempts int32) workflow.Context {
+	return activityOptions(ctx, workflow.ActivityOptions{
 		StartToCloseTimeout: e.exec.ActivityTimeout,
 		HeartbeatTimeout:    e.exec.HeartbeatTimeout,
 		Summary:             summary,
-		RetryPolicy: &temporal.RetryPolicy{
-			InitialInterval:        time1s,
-			BackoffCoefficient:     2,
-			MaximumInterval:        time30s,
-			NonRetryableErrorTypes: []string{activities.ErrTypeConfig},
-		},
+	}, maxAttempts, activities.ErrTypeConfig)
+}
+
+// startBatch schedules one batch activity. Under an outage limit it runs in
+// a coroutine of its own, so each batch waits out an outage, and keeps what
+// it finished, independently of the others.
+func (e *temporalEngine) startBatch(summary string, in activities.RunBatchInput) workflow.Future {
+	if e.outageLimit <= 0 {
+		return workflow.ExecuteActivity(e.batchOptions(e.ctx, summary, 0), activities.RunBatchName, in)
+	}
+	future, settable := workflow.NewFuture(e.ctx)
+	workflow.Go(e.ctx, func(ctx workflow.Context) {
+		var out activities.RunBatchOutput
+		err := e.withOutageLimit(ctx, func(ctx workflow.Context, attempts int32) error {
+			return workflow.ExecuteActivity(e.batchOptions(ctx, summary, attempts), activities.RunBatchName, in).Get(ctx, &out)
+		}, func(err error) {
+			var appErr *temporal.ApplicationError
+			var done []optimize.Outcome
+			if errors.As(err, &appErr) && appErr.HasDetails() && appErr.Details(&done) == nil {
+				in.Done = done
+			}
+		})
+		settable.Set(out, err)
 	})
+	return future
 }
 
 // Run splits the batch into activity-sized chunks, runs them with at most
@@ -103,7 +125,7 @@ func (e *temporalEngine) Run(_ context.Context, b optimize.Batch) ([]optimize.Ou
 		chunk.IDs = b.IDs[from:to]
 		chunk.RecordCalls = *e.exec.RecordLMCalls
 		summary := fmt.Sprintf("%s · examples %s", labelOr(b.Label, "batch"), idRange(chunk.IDs))
-		f := workflow.ExecuteActivity(e.batchOptions(summary), activities.RunBatchName, activities.RunBatchInput{
+		f := e.startBatch(summary, activities.RunBatchInput{
 			Program: e.program, Metric: e.metric, FailureScore: e.failureScore, InputKeys: e.inputKeys, Batch: chunk,
 		})
 		chunks = append(chunks, pending{future: f, from: from})
@@ -122,28 +144,34 @@ func (e *temporalEngine) Prompt(_ context.Context, call optimize.PromptCall) ([]
 	if reason := e.refuseWork(); reason != "" {
 		return nil, e.budgetStop(reason)
 	}
-	ctx := workflow.WithActivityOptions(e.ctx, workflow.ActivityOptions{
+	opts := workflow.ActivityOptions{
 		StartToCloseTimeout: 5 * time60s,
 		// The activity heartbeats while its call is in flight, so a dead
 		// worker's call is retried after this, not after the time limit.
 		HeartbeatTimeout: e.exec.HeartbeatTimeout,
 		Summary:          labelOr(call.Label, "prompt model call"),
-		RetryPolicy: &temporal.RetryPolicy{
-			InitialInterval:        time1s,
-			BackoffCoefficient:     2,
-			MaximumInterval:        time30s,
-			MaximumAttempts:        20,
-			NonRetryableErrorTypes: []string{activities.ErrTypeConfig, activities.ErrTypeBadRequest},
-		},
-	})
+	}
 	var out activities.PromptOutput
-	if err := workflow.ExecuteActivity(ctx, activities.PromptName, activities.PromptInput{Call: call}).Get(e.ctx, &out); err != nil {
+	attempt := func(ctx workflow.Context, attempts int32) error {
+		ctx = activityOptions(ctx, opts, attempts, activities.ErrTypeConfig, activities.ErrTypeBadRequest)
+		return workflow.ExecuteActivity(ctx, activities.PromptName, activities.PromptInput{Call: call}).Get(ctx, &out)
+	}
+	var err error
+	if e.outageLimit <= 0 {
+		err = attempt(e.ctx, promptAttempts)
+	} else {
+		err = e.withOutageLimit(e.ctx, attempt, nil)
+	}
+	if err != nil {
 		e.ctl.spend(activities.UsageOfError(err))
 		return nil, err
 	}
 	e.ctl.spend(out.Usage)
 	return out.Outputs, nil
 }
+
+// promptAttempts bounds a prompt call's attempts when no outage limit does.
+const promptAttempts = 20
 
 // Checkpoint publishes progress, then applies what the user asked for since
 // the last one (pause, stop), enforces the budget, and continues as new when

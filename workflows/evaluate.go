@@ -22,11 +22,17 @@ func Evaluate(ctx workflow.Context, in EvaluateInput) (EvaluateResult, error) {
 	if in.State != nil {
 		state = *in.State
 	}
-	ctl := &control{}
+	ctl := &control{status: Status{Program: in.Program.String(), State: "running"}}
+	// An evaluation has no checkpoints to pause at; it pauses only for an LM
+	// outage, and "unpause" ends that.
+	if err := ctl.registerUpdates(ctx, UpdateUnpause); err != nil {
+		return EvaluateResult{}, err
+	}
 	eng := &temporalEngine{
 		ctx: ctx, exec: in.Execution.withDefaults(), program: in.Program, metric: in.Metric,
 		failureScore: in.FailureScore, inputKeys: data.InputKeys, ctl: ctl,
 	}
+	eng.outageLimit = outageLimit(ctx, eng.exec)
 	ids := make([]int, len(data.Examples))
 	for i := range ids {
 		ids[i] = i
@@ -35,6 +41,7 @@ func Evaluate(ctx workflow.Context, in EvaluateInput) (EvaluateResult, error) {
 	if err != nil {
 		return EvaluateResult{}, err
 	}
+	ctl.status.State = "completed"
 	res := EvaluateResult{Total: len(outcomes), Outcomes: outcomes, Spent: ctl.spent}
 	sum := 0.0
 	for _, o := range outcomes {

@@ -54,6 +54,11 @@ type Execution struct {
 	// ContinueAsNewEvents continues as new at the next checkpoint once
 	// history has this many events (default 4000), or when the server suggests it.
 	ContinueAsNewEvents int `json:"continue_as_new_events,omitempty"`
+	// MaxOutage is how long a batch or prompt activity may keep failing
+	// because the LM is unavailable (unreachable, timing out, failing, rate
+	// limiting) before the run pauses itself, naming the outage, until
+	// "unpause" (default DefaultMaxOutage). Negative: retry without limit.
+	MaxOutage time.Duration `json:"max_outage,omitempty"`
 }
 
 func (e Execution) withDefaults() Execution {
@@ -71,6 +76,9 @@ func (e Execution) withDefaults() Execution {
 	}
 	if e.ContinueAsNewEvents <= 0 {
 		e.ContinueAsNewEvents = 4000
+	}
+	if e.MaxOutage == 0 {
+		e.MaxOutage = DefaultMaxOutage
 	}
 	if e.RecordLMCalls == nil {
 		on := true
@@ -119,6 +127,11 @@ type Status struct {
 	Budget    Budget            `json:"budget"`
 	Paused    bool              `json:"paused"`
 	Runs      int               `json:"runs"`
+	// PauseReason says why the run paused itself (an LM outage longer than
+	// Execution.MaxOutage); empty for a pause the user asked for.
+	PauseReason string `json:"pause_reason,omitempty"`
+	// OutageSince is when the outage that paused the run began.
+	OutageSince *time.Time `json:"outage_since,omitempty"`
 }
 
 // EvaluateInput evaluates a program state on a dataset.

@@ -48,6 +48,7 @@ func Optimize(ctx workflow.Context, in OptimizeInput) (OptimizeResult, error) {
 		ctx: ctx, exec: in.Execution.withDefaults(), program: in.Program, metric: in.Metric,
 		failureScore: in.FailureScore, inputKeys: inputKeys, ctl: ctl, budget: in.Budget,
 	}
+	eng.outageLimit = outageLimit(ctx, eng.exec)
 	// The optimizer gets a plain context: it only hands it back to the engine,
 	// which blocks on the workflow context instead.
 	res, err := opt.Compile(context.Background(), eng, task)

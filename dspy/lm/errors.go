@@ -42,7 +42,7 @@ func (c *Client) classify(err error, model string, callerCtx, attemptCtx context
 		e.Err = c.redact(err)
 	case isTransport(err):
 		e.Kind = dspy.ErrKindConnection
-		e.Err = fmt.Errorf("cannot reach %s (%s); start the server or point %s (the worker's --lm-base-url, or Options.BaseURL) at a reachable OpenAI-compatible endpoint",
+		e.Err = fmt.Errorf("cannot reach %s (%w); start the server or point %s (the worker's --lm-base-url, or Options.BaseURL) at a reachable OpenAI-compatible endpoint",
 			c.baseURL, c.redact(rootCause(err)), EnvBaseURL)
 	default:
 		// The server answered 2xx with something that is not a completion,

@@ -53,6 +53,7 @@ failed examples scored, never dropped. --out writes one JSON line per example.`,
 	fs.Float64Var(&f.failureScore, "failure-score", 0, "score of an example whose run fails")
 	fs.IntVar(&f.exec.BatchSize, "batch-size", 0, "examples per batch activity (0 = default)")
 	fs.IntVar(&f.exec.MaxParallelActivities, "max-parallel-activities", 0, "batch activities in flight at once (0 = default)")
+	bindMaxOutage(fs, &f.exec)
 	fs.StringVar(&f.id, "id", "", "workflow ID (default dspy-evaluate-<random>)")
 	fs.StringVar(&f.out, "out", "", "write per-example results to this JSONL file")
 	return cmd
@@ -91,7 +92,7 @@ func (a *app) evaluate(cmd *cobra.Command, f *evaluateFlags) error {
 		a.printStarted(ref, run.GetID(), run.GetRunID())
 		fmt.Fprintf(a.stderr, "evaluating %d examples...\n", len(data.Examples))
 		var res workflows.EvaluateResult
-		if err := run.Get(ctx, &res); err != nil {
+		if err := a.awaitShowingPending(ctx, c, id, func() error { return run.Get(ctx, &res) }); err != nil {
 			return runFailed(id, err)
 		}
 		printEvaluateResult(a.stdout, res)

@@ -77,6 +77,7 @@ LM calls and cost the run plans for.`,
 	fs.IntVar(&f.exec.BatchSize, "batch-size", 0, "examples per batch activity (0 = the workflow's default, 20)")
 	fs.DurationVar(&f.exec.HeartbeatTimeout, "heartbeat-timeout", 0, "how soon a dead worker's activity is retried elsewhere (0 = the workflow's default, 30s)")
 	fs.IntVar(&f.exec.MaxParallelActivities, "max-parallel-activities", 0, "batch activities in flight at once (0 = the workflow's default, 100)")
+	bindMaxOutage(fs, &f.exec)
 	fs.Float64Var(&f.failureScr, "failure-score", 0, "score of an example whose run fails")
 	fs.StringVar(&f.id, "id", "", "workflow ID (default dspy-<optimizer>-<random>)")
 	fs.BoolVar(&f.wait, "wait", false, "follow the run until it ends, with live progress on stderr")

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"strconv"
@@ -38,7 +39,7 @@ func statusLine(s workflows.Status) string {
 	}
 	parts = append(parts, fmt.Sprintf("best %.2f", p.BestScore), spentText(s.Spent))
 	if s.Paused {
-		parts = append(parts, "PAUSED (starter unpause to go on)")
+		parts = append(parts, pausedText(s))
 	}
 	return strings.Join(parts, " · ")
 }
@@ -152,13 +153,18 @@ func (a *app) watchOptimize(ctx context.Context, c client.Client, id string) (wo
 	d := newDisplay(a.stderr, a.terminal(a.stderr))
 	last := workflows.Status{}
 	poll := func() {
+		pending, err := a.pending(ctx, c, id)
+		if errors.Is(err, errServerUnreachable) {
+			d.note(err.Error(), last.Progress.Step, last.Progress.Total)
+			return
+		}
 		s, err := queryStatus(ctx, c, id)
 		switch {
 		case err == nil:
 			last = s
-			d.show(s)
+			d.note(withPending(statusLine(s), pending), s.Progress.Step, s.Progress.Total)
 		case ctx.Err() == nil:
-			d.note("waiting for a worker to pick the run up (is one polling task queue "+a.opts.Temporal.TaskQueue+"?)", 0, 0)
+			d.note(withPending("waiting for a worker to pick the run up (is one polling task queue "+a.opts.Temporal.TaskQueue+"?)", pending), 0, 0)
 		}
 	}
 	poll()
@@ -173,6 +179,9 @@ func (a *app) watchOptimize(ctx context.Context, c client.Client, id string) (wo
 				final = statusLine(last)
 			}
 			d.done(final)
+			if isServerOutage(err) {
+				return res, fmt.Errorf("stopped watching %s: %w (\"starter watch %s\" re-attaches)", id, a.serverUnreachable(err), id)
+			}
 			if err != nil {
 				return res, runFailed(id, err)
 			}

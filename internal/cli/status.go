@@ -64,8 +64,19 @@ func (a *app) status(ctx context.Context, c client.Client, id string) error {
 		} else if running {
 			progress = "unknown: no worker answered (is one polling task queue " + a.opts.Temporal.TaskQueue + "?)"
 		}
+	} else if running {
+		// An evaluation shows no progress, only why it is paused.
+		if s, err := queryStatus(ctx, c, id); err == nil && s.Paused {
+			progress = pausedText(s)
+		}
 	}
-	a.printInfo(info, progress)
+	pending := ""
+	if running {
+		if pending, err = a.pending(ctx, c, id); err != nil {
+			return err
+		}
+	}
+	a.printInfo(info, progress, pending)
 	if info.GetStatus() != enumspb.WORKFLOW_EXECUTION_STATUS_COMPLETED {
 		return nil
 	}
@@ -95,7 +106,7 @@ func (a *app) printResult(ctx context.Context, c client.Client, id, kind string)
 }
 
 // printInfo prints what Temporal knows of a run, and its progress if known.
-func (a *app) printInfo(info *workflowpb.WorkflowExecutionInfo, progress string) {
+func (a *app) printInfo(info *workflowpb.WorkflowExecutionInfo, progress, pending string) {
 	tw := tabwriter.NewWriter(a.stdout, 0, 0, 2, ' ', 0)
 	id := info.GetExecution().GetWorkflowId()
 	fmt.Fprintf(tw, "workflow:\t%s (run %s)\n", id, info.GetExecution().GetRunId())
@@ -117,6 +128,9 @@ func (a *app) printInfo(info *workflowpb.WorkflowExecutionInfo, progress string)
 	fmt.Fprintf(tw, "web UI:\t%s\n", uiLink(a.uiURL, a.opts.Temporal.Namespace, id))
 	if progress != "" {
 		fmt.Fprintf(tw, "progress:\t%s\n", progress)
+	}
+	if pending != "" {
+		fmt.Fprintf(tw, "pending:\t%s\n", pending)
 	}
 	_ = tw.Flush()
 }
@@ -181,10 +195,7 @@ func (a *app) watch(ctx context.Context, c client.Client, id string) error {
 // follow waits for a run of either kind to end and prints its result.
 func (a *app) follow(ctx context.Context, c client.Client, id, kind string, w io.Writer) error {
 	if kind != workflows.OptimizeWorkflowName {
-		if err := a.printResult(ctx, c, id, kind); err != nil {
-			return err
-		}
-		return nil
+		return a.awaitShowingPending(ctx, c, id, func() error { return a.printResult(ctx, c, id, kind) })
 	}
 	res, err := a.watchOptimize(ctx, c, id)
 	if err != nil {
