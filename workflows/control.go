@@ -110,8 +110,14 @@ func (c *control) setState(ctx workflow.Context, state string) {
 func (c *control) publish(ctx workflow.Context) {
 	p := c.status.Progress
 	details := fmt.Sprintf("**%s** · %s", c.status.Optimizer, c.status.State)
-	if p.Phase != "" {
+	switch {
+	case c.status.State == "completed":
+		details += fmt.Sprintf("\n\n%d trials", len(p.Trials))
+	case p.Phase != "":
 		details += fmt.Sprintf("\n\nphase **%s**: %d of %d", p.Phase, p.Step, p.Total)
+		if p.Unit != "" {
+			details += " " + p.Unit
+		}
 	}
 	score := fmt.Sprintf("best score **%.2f**", p.BestScore)
 	if c.baseline != nil {

@@ -296,7 +296,8 @@ func (r *coproRun) search(ctx context.Context) (bool, error) {
 				if st.Baseline == nil && d == 0 && p == 0 && ci == len(cands)-1 {
 					st.Baseline = &score // the last first-round candidate is the original
 				}
-				st.Trials = append(st.Trials, Trial{Number: len(st.Trials), Label: fmt.Sprintf("depth %d, %s, candidate %d", d+1, name, ci+1), Score: score, Full: true})
+				built, _ := r.build(program) // evaluate built it already
+				st.Trials = append(st.Trials, newTrial(len(st.Trials), fmt.Sprintf("depth %d, %s, candidate %d", d+1, name, ci+1), built, score, true))
 				st.Evaluated[p] = record(st.Evaluated[p], evaluated{instruction: cand, Score: score, Depth: d, Program: program})
 				if len(cands)-r.breadth <= ci {
 					latestScores = append(latestScores, score)
@@ -442,7 +443,7 @@ func (r *coproRun) best() (evaluated, bool) {
 func (r *coproRun) result(stopped bool) Result {
 	res := Result{Program: CloneState(r.task.Student), Trials: r.st.Trials, Stopped: stopped}
 	if r.st.Baseline != nil {
-		res.BaselineScore = *r.st.Baseline
+		res.BaselineScore, res.BaselineMeasured = *r.st.Baseline, true
 	}
 	if best, ok := r.best(); ok {
 		if st, err := r.build(best.Program); err == nil {

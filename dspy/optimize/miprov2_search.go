@@ -103,7 +103,8 @@ func (r *miproRun) search(ctx context.Context) error {
 // baseline scores the original program on the whole validation set and
 // tells the sampler, as DSPy adds it to the study as trial 0.
 func (r *miproRun) baseline(ctx context.Context, sampler *tpe.Sampler) error {
-	score, err := r.evaluate(ctx, CloneState(r.task.Student), r.val, r.valIDs, "miprov2 trial 1: baseline on the validation set")
+	student := CloneState(r.task.Student)
+	score, err := r.evaluate(ctx, student, r.val, r.valIDs, "miprov2 trial 1: baseline on the validation set")
 	if err != nil {
 		return err
 	}
@@ -114,7 +115,7 @@ func (r *miproRun) baseline(ctx context.Context, sampler *tpe.Sampler) error {
 		TPE:      sampler.State(),
 		Baseline: score, BestScore: score,
 		Combos: []comboScores{},
-		Trials: []Trial{{Number: 1, Label: "baseline: original program", Score: score, Full: true}},
+		Trials: []Trial{newTrial(1, "baseline: original program", student, score, true)},
 	}
 	return r.checkpoint(ctx, r.searchProgress())
 }
@@ -156,7 +157,7 @@ func (r *miproRun) trial(ctx context.Context, sampler *tpe.Sampler) error {
 		s.BestScore, s.Best = score, append([]int(nil), params...)
 	}
 	s.addScore(params, score)
-	s.Trials = append(s.Trials, Trial{Number: trialNum, Label: label, Score: score, Full: full})
+	s.Trials = append(s.Trials, newTrial(trialNum, label, program, score, full))
 	s.Done++
 	s.PendingFullEval = r.cfg.minibatch && r.cfg.fullEvalDue(trialNum)
 	return nil
@@ -189,7 +190,7 @@ func (r *miproRun) fullEval(ctx context.Context, sampler *tpe.Sampler) error {
 	if score > s.BestScore {
 		s.BestScore, s.Best = score, append([]int(nil), params...)
 	}
-	s.Trials = append(s.Trials, Trial{Number: number + 1, Label: "full evaluation: " + label, Score: score, Full: true})
+	s.Trials = append(s.Trials, newTrial(number+1, "full evaluation: "+label, program, score, true))
 	s.PendingFullEval = false
 	return nil
 }

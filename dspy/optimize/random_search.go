@@ -125,7 +125,9 @@ func (r *BootstrapFewShotWithRandomSearch) Compile(ctx context.Context, engine E
 	}
 	total := numCandidates + 3
 	result := func(stopped bool) Result {
-		res := Result{Score: st.BestScore, BaselineScore: st.Baseline, Trials: st.Trials, Stopped: stopped}
+		// Seed -3, the zero-shot student, always runs first: any score means
+		// the baseline was measured.
+		res := Result{Score: st.BestScore, BaselineScore: st.Baseline, BaselineMeasured: len(st.Scores) > 0, Trials: st.Trials, Stopped: stopped}
 		if st.Best != nil {
 			res.Program = *st.Best
 		} else {
@@ -160,7 +162,7 @@ func (r *BootstrapFewShotWithRandomSearch) Compile(ctx context.Context, engine E
 			st.Baseline = score
 		}
 		st.Scores = append(st.Scores, score)
-		st.Trials = append(st.Trials, Trial{Number: len(st.Trials), Label: seedLabel(seed), Score: score, Full: true})
+		st.Trials = append(st.Trials, newTrial(len(st.Trials), seedLabel(seed), program, score, true))
 
 		next := st
 		next.NextSeed = seed + 1
