@@ -107,6 +107,10 @@ type OptimizeResult struct {
 	// starting program, so BaselineScore means nothing.
 	BaselineUnmeasured bool             `json:"baseline_unmeasured,omitempty"`
 	Trials             []optimize.Trial `json:"trials,omitempty"`
+	// ScoreExact and BaselineExact are the scores before rounding, for an
+	// exact improvement; zero beside a nonzero rounded score means unknown.
+	ScoreExact    float64 `json:"score_exact,omitempty"`
+	BaselineExact float64 `json:"baseline_exact,omitempty"`
 	// Pareto is GEPA's final Pareto front, as Trial numbers.
 	Pareto []int `json:"pareto,omitempty"`
 	// Stopped tells why the run ended early ("stop requested", "budget: ..."),

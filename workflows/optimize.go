@@ -68,6 +68,7 @@ func Optimize(ctx workflow.Context, in OptimizeInput) (OptimizeResult, error) {
 	}
 	out := OptimizeResult{
 		Program: res.Program, Score: res.Score, BaselineScore: res.BaselineScore, BaselineUnmeasured: !res.BaselineMeasured,
+		ScoreExact: res.ScoreExact, BaselineExact: res.BaselineExact,
 		Trials: res.Trials, Pareto: res.Pareto, Spent: ctl.spent, Runs: ctl.status.Runs + 1,
 	}
 	if res.Stopped {

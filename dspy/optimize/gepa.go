@@ -453,6 +453,7 @@ func (r *gepaRun) result(stopped bool) Result {
 		res.Program = program
 	}
 	res.Score = gepaPercent(r.st.Subscores[best])
+	res.ScoreExact, res.BaselineExact = gepaExact(r.st.Subscores[best]), gepaExact(r.st.Subscores[0])
 	res.BaselineScore, res.BaselineMeasured = gepaPercent(r.st.Subscores[0]), true
 	res.Pareto = r.st.pareto()
 	return res
@@ -481,10 +482,15 @@ func gepaAllAtLeast(xs []float64, bound float64) bool {
 
 // gepaPercent is a mean score in percent, rounded as DSPy's Evaluate rounds.
 func gepaPercent(scores []float64) float64 {
+	return round2(gepaExact(scores))
+}
+
+// gepaExact is gepaPercent unrounded.
+func gepaExact(scores []float64) float64 {
 	if len(scores) == 0 {
 		return 0
 	}
-	return round2(100 * gepaSum(scores) / float64(len(scores)))
+	return 100 * gepaSum(scores) / float64(len(scores))
 }
 
 func gepaPick(data []dspy.Example, ids []int) []dspy.Example {

@@ -228,6 +228,7 @@ func (r *miproRun) result(stopped bool) Result {
 	res := Result{Program: CloneState(r.task.Student), Stopped: stopped}
 	if s := r.st.Search; s != nil {
 		res.Score, res.BaselineScore, res.BaselineMeasured, res.Trials = s.BestScore, s.Baseline, true, s.Trials
+		res.ScoreExact, res.BaselineExact = s.BestExact, s.BaselineExact
 		if best, err := r.bestProgram(); err == nil {
 			res.Program = best
 		}

@@ -26,6 +26,11 @@ type Result struct {
 	// BaselineMeasured says the optimizer measured one.
 	BaselineScore    float64 `json:"baseline_score"`
 	BaselineMeasured bool    `json:"baseline_measured,omitempty"`
+	// ScoreExact and BaselineExact are Score and BaselineScore before
+	// rounding to two decimals, so the improvement is their difference;
+	// zero beside a nonzero rounded score means not known.
+	ScoreExact    float64 `json:"score_exact,omitempty"`
+	BaselineExact float64 `json:"baseline_exact,omitempty"`
 	// Trials lists every evaluated candidate in order.
 	Trials []Trial `json:"trials,omitempty"`
 	// Pareto is the final Pareto front, for optimizers that keep one (see

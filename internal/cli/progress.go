@@ -205,7 +205,7 @@ func runFailed(id string, err error) error {
 func printOptimizeResult(w io.Writer, res workflows.OptimizeResult) {
 	if !res.BaselineUnmeasured {
 		fmt.Fprintf(w, "baseline score:   %6.2f\n", res.BaselineScore)
-		fmt.Fprintf(w, "optimized score:  %6.2f  (%+.2f)\n", res.Score, res.Score-res.BaselineScore)
+		fmt.Fprintf(w, "optimized score:  %6.2f  (%+.2f)\n", res.Score, improvement(res))
 	} else {
 		fmt.Fprintf(w, "baseline score:   not measured (this optimizer never scores the starting program)\n")
 		fmt.Fprintf(w, "optimized score:  %6.2f\n", res.Score)

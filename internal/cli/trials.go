@@ -101,3 +101,16 @@ func trialCount(n int) string {
 	}
 	return fmt.Sprintf("%d trials", n)
 }
+
+// improvement is the optimized score minus the baseline, from the unrounded
+// scores when the run reports them: two rounded scores can differ by a
+// hundredth more or less than the scores did.
+func improvement(res workflows.OptimizeResult) float64 {
+	exact := func(e, rounded float64) float64 {
+		if e == 0 && rounded != 0 {
+			return rounded
+		}
+		return e
+	}
+	return exact(res.ScoreExact, res.Score) - exact(res.BaselineExact, res.BaselineScore)
+}

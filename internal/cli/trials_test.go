@@ -104,13 +104,17 @@ func TestOnAServerTheTrialsAreReadableAndTheLastLineIsTheFinalState(t *testing.T
 	var rec struct {
 		Status string `json:"status"`
 		Result struct {
-			Trials []optimize.Trial `json:"trials"`
+			Trials     []optimize.Trial `json:"trials"`
+			Score      float64          `json:"score"`
+			ScoreExact float64          `json:"score_exact"`
 		} `json:"result"`
 	}
 	require.NoError(t, json.Unmarshal([]byte(js.stdout), &rec), js.stdout)
 	assert.Equal(t, "Completed", rec.Status)
 	require.Len(t, rec.Result.Trials, 5)
 	assert.NotEmpty(t, rec.Result.Trials[0].Instruction)
+	assert.InDelta(t, rec.Result.Score, rec.Result.ScoreExact, 0.005, "the unrounded score rounds to the score")
+	assert.NotZero(t, rec.Result.ScoreExact)
 
 	w := s.run("watch", "rs-1", "-o", "jsonl")
 	require.Equal(t, exitcode.OK, w.code, w.stderr)
@@ -192,4 +196,11 @@ func TestOnAServerTheUILinkFollowsTheAddress(t *testing.T) {
 	r := s.run(append([]string{"--address", address}, optimizeArgs(t, "lfs-ui", "labeled_fewshot", `{"k": 1}`)...)...)
 	require.Equal(t, exitcode.OK, r.code, r.stderr)
 	assert.Contains(t, r.stdout, "web UI:      "+ui.URL+"/namespaces/")
+}
+
+func TestTheImprovementComesFromUnroundedScores(t *testing.T) {
+	var buf bytes.Buffer
+	// 1/3 and 2/3 of the examples: rounded 33.33 and 66.67, 33.33 apart.
+	printOptimizeResult(&buf, workflows.OptimizeResult{BaselineScore: 33.33, Score: 66.67, BaselineExact: 100.0 / 3, ScoreExact: 200.0 / 3})
+	assert.Contains(t, buf.String(), "optimized score:   66.67  (+33.33)")
 }
