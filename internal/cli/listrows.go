@@ -94,10 +94,12 @@ func (a *app) printRows(rows []listRow) error {
 	return a.printData(rows)
 }
 
-// printListTable prints rows as list's table.
+// printListTable prints rows as list's table. The columns list had before
+// it showed evaluations keep their places, so scripts reading them by
+// position go on working.
 func printListTable(w io.Writer, rows []listRow) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "WORKFLOW ID\tKIND\tOPTIMIZER\tPROGRAM\tSTATUS\tBASELINE\tBEST\tSPEND\tDURATION\tSTARTED")
+	fmt.Fprintln(tw, "WORKFLOW ID\tOPTIMIZER\tPROGRAM\tSTATUS\tBEST\tBASELINE\tSPEND\tDURATION\tSTARTED\tKIND")
 	for _, r := range rows {
 		spend, started := "-", "-"
 		if r.Spent != nil {
@@ -106,8 +108,8 @@ func printListTable(w io.Writer, rows []listRow) {
 		if r.Started != nil {
 			started = r.Started.Local().Format(time.DateTime)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.WorkflowID, r.Kind, dash(r.Optimizer), dash(r.Program),
-			r.Status, scoreCell(r.Baseline), scoreCell(r.Best), spend, durationText(r.Duration), started)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.WorkflowID, dash(r.Optimizer), dash(r.Program),
+			r.Status, scoreCell(r.Best), scoreCell(r.Baseline), spend, durationText(r.Duration), started, r.Kind)
 	}
 	_ = tw.Flush()
 }

@@ -172,8 +172,8 @@ func TestOnAServerEvaluateShowsExamplesAndListShowsIt(t *testing.T) {
 
 	l := s.run("list")
 	require.Equal(t, exitcode.OK, l.code, l.stderr)
-	assert.Regexp(t, `(?m)^WORKFLOW ID\s+KIND\s+OPTIMIZER\s+PROGRAM\s+STATUS\s+BASELINE\s+BEST\s+SPEND\s+DURATION\s+STARTED$`, l.stdout)
-	assert.Regexp(t, `(?m)^eval-1\s+evaluate\s+-\s+predict\(question -> answer\)\s+Completed\s+-\s+\d+\.\d\d\s+\d+ calls \$`, l.stdout)
+	assert.Regexp(t, `(?m)^WORKFLOW ID\s+OPTIMIZER\s+PROGRAM\s+STATUS\s+BEST\s+BASELINE\s+SPEND\s+DURATION\s+STARTED\s+KIND$`, l.stdout)
+	assert.Regexp(t, `(?m)^eval-1\s+-\s+predict\(question -> answer\)\s+Completed\s+\d+\.\d\d\s+-\s+\d+ calls \$\S+\s+\S+\s+.*\s+evaluate$`, l.stdout)
 
 	lj := s.run("list", "-o", "jsonl")
 	require.Equal(t, exitcode.OK, lj.code, lj.stderr)
