@@ -2,6 +2,7 @@ package tests
 
 import (
 	"encoding/json"
+	"math"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -23,13 +24,18 @@ const cliTimeout = 3 * time.Minute
 const quickTimeout = time.Minute
 
 // scoreRE reads the scores `optimize --wait`, `watch` and `status` print.
-var scoreRE = regexp.MustCompile(`(?m)^(baseline|optimized) score:\s+(-?[0-9.]+)`)
+var scoreRE = regexp.MustCompile(`(?m)^(baseline|optimized) score:\s+(-?[0-9.]+|not measured)`)
 
-// scores returns the baseline and optimized scores a command printed.
+// scores returns the baseline and optimized scores a command printed; a
+// baseline the optimizer never measured is NaN.
 func scores(t *testing.T, out string) (baseline, optimized float64) {
 	t.Helper()
 	found := map[string]float64{}
 	for _, m := range scoreRE.FindAllStringSubmatch(out, -1) {
+		if m[2] == "not measured" {
+			found[m[1]] = math.NaN()
+			continue
+		}
 		v, err := strconv.ParseFloat(m[2], 64)
 		require.NoError(t, err)
 		found[m[1]] = v

@@ -126,8 +126,14 @@ func (c *control) publish(ctx workflow.Context) {
 	if c.paused && c.pauseReason != "" {
 		details += fmt.Sprintf(": %s since %s", c.pauseReason, c.outageSince.UTC().Format(time.DateTime+" UTC"))
 	}
-	if p.Phase != "" {
+	switch {
+	case c.status.State == "completed":
+		details += fmt.Sprintf("\n\n%d trials", len(p.Trials))
+	case p.Phase != "":
 		details += fmt.Sprintf("\n\nphase **%s**: %d of %d", p.Phase, p.Step, p.Total)
+		if p.Unit != "" {
+			details += " " + p.Unit
+		}
 	}
 	score := fmt.Sprintf("best score **%.2f**", p.BestScore)
 	if c.baseline != nil {

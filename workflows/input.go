@@ -109,7 +109,16 @@ type OptimizeResult struct {
 	Program       dspy.ProgramState `json:"program"`
 	Score         float64           `json:"score"`
 	BaselineScore float64           `json:"baseline_score"`
-	Trials        []optimize.Trial  `json:"trials,omitempty"`
+	// BaselineUnmeasured is set when the optimizer never scored the
+	// starting program, so BaselineScore means nothing.
+	BaselineUnmeasured bool             `json:"baseline_unmeasured,omitempty"`
+	Trials             []optimize.Trial `json:"trials,omitempty"`
+	// ScoreExact and BaselineExact are the scores before rounding, for an
+	// exact improvement; zero beside a nonzero rounded score means unknown.
+	ScoreExact    float64 `json:"score_exact,omitempty"`
+	BaselineExact float64 `json:"baseline_exact,omitempty"`
+	// Pareto is GEPA's final Pareto front, as Trial numbers.
+	Pareto []int `json:"pareto,omitempty"`
 	// Stopped tells why the run ended early ("stop requested", "budget: ..."),
 	// empty when it ran to completion.
 	Stopped string     `json:"stopped,omitempty"`

@@ -68,8 +68,9 @@ func Optimize(ctx workflow.Context, in OptimizeInput) (OptimizeResult, error) {
 		return OptimizeResult{}, err
 	}
 	out := OptimizeResult{
-		Program: res.Program, Score: res.Score, BaselineScore: res.BaselineScore, Trials: res.Trials,
-		Spent: ctl.spent, Runs: ctl.status.Runs + 1,
+		Program: res.Program, Score: res.Score, BaselineScore: res.BaselineScore, BaselineUnmeasured: !res.BaselineMeasured,
+		ScoreExact: res.ScoreExact, BaselineExact: res.BaselineExact,
+		Trials: res.Trials, Pareto: res.Pareto, Spent: ctl.spent, Runs: ctl.status.Runs + 1,
 	}
 	if res.Stopped {
 		out.Stopped = ctl.stopReason
@@ -77,8 +78,12 @@ func Optimize(ctx workflow.Context, in OptimizeInput) (OptimizeResult, error) {
 			out.Stopped = "stopped"
 		}
 	}
-	ctl.status.Progress.BestScore = res.Score
-	ctl.baseline = &res.BaselineScore
+	// The last checkpoint may precede the optimizer's final steps; the
+	// status a finished run answers is its result's.
+	ctl.status.Progress.BestScore, ctl.status.Progress.Trials, ctl.status.Progress.Pareto = res.Score, res.Trials, res.Pareto
+	if res.BaselineMeasured {
+		ctl.baseline = &res.BaselineScore
+	}
 	_ = workflow.UpsertTypedSearchAttributes(ctx, SearchAttrBestScore.ValueSet(res.Score))
 	ctl.setState(ctx, "completed")
 	_ = workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) })

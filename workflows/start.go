@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
 
 	"github.com/durable-dspy/durable-dspy/activities"
 )
@@ -44,6 +45,8 @@ func EvaluateStartOptions(id, taskQueue string, in EvaluateInput) client.StartWo
 		ID: id, TaskQueue: taskQueue,
 		StaticSummary: fmt.Sprintf("evaluate %s on %s", in.Program, describeDataset(in.Dataset)),
 		StaticDetails: fmt.Sprintf("- program: `%s` with %s\n- dataset: %s\n- metric: `%s`\n", in.Program, state, describeDataset(in.Dataset), in.Metric),
+		// So "starter list --program" finds evaluations beside optimizations.
+		TypedSearchAttributes: temporal.NewSearchAttributes(SearchAttrProgram.ValueSet(in.Program.String())),
 	}
 }
 

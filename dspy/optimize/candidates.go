@@ -123,11 +123,20 @@ func Percent(outcomes []Outcome) float64 {
 	if len(outcomes) == 0 {
 		return 0
 	}
+	return round2(percentExact(outcomes))
+}
+
+// percentExact is Percent before rounding: optimizers decide on the rounded
+// score, as DSPy does, but a difference of two scores is taken unrounded.
+func percentExact(outcomes []Outcome) float64 {
+	if len(outcomes) == 0 {
+		return 0
+	}
 	sum := 0.0
 	for _, o := range outcomes {
 		sum += o.Score
 	}
-	return round2(100 * sum / float64(len(outcomes)))
+	return 100 * sum / float64(len(outcomes))
 }
 
 // round2 rounds to two decimals on the exact binary value, as Python's

@@ -111,6 +111,8 @@ type evaluated struct {
 	Score   float64       `json:"score"`
 	Depth   int           `json:"depth"`
 	Program []instruction `json:"program"`
+	// Exact is Score unrounded.
+	Exact float64 `json:"exact,omitempty"`
 }
 
 // coproState is the checkpoint between rounds.
@@ -128,6 +130,8 @@ type coproState struct {
 	Baseline *float64      `json:"baseline,omitempty"`
 	Trials   []Trial       `json:"trials"`
 	Stats    *COPROStats   `json:"stats,omitempty"`
+	// BaselineExact is Baseline unrounded.
+	BaselineExact float64 `json:"baseline_exact,omitempty"`
 }
 
 // Compile runs the search.
@@ -296,15 +300,16 @@ func (r *coproRun) search(ctx context.Context) (bool, error) {
 			for ci, cand := range cands {
 				program := append([]instruction(nil), st.Current...)
 				program[p] = cand
-				score, err := r.evaluate(ctx, program, fmt.Sprintf("copro depth %d: %s candidate %d/%d", d+1, name, ci+1, len(cands)))
+				score, exact, err := r.evaluate(ctx, program, fmt.Sprintf("copro depth %d: %s candidate %d/%d", d+1, name, ci+1, len(cands)))
 				if err != nil {
 					return false, err
 				}
 				if st.Baseline == nil && d == 0 && p == 0 && ci == len(cands)-1 {
-					st.Baseline = &score // the last first-round candidate is the original
+					st.Baseline, st.BaselineExact = &score, exact // the last first-round candidate is the original
 				}
-				st.Trials = append(st.Trials, Trial{Number: len(st.Trials), Label: fmt.Sprintf("depth %d, %s, candidate %d", d+1, name, ci+1), Score: score, Full: true})
-				st.Evaluated[p] = record(st.Evaluated[p], evaluated{instruction: cand, Score: score, Depth: d, Program: program})
+				built, _ := r.build(program) // evaluate built it already
+				st.Trials = append(st.Trials, newTrial(len(st.Trials), fmt.Sprintf("depth %d, %s, candidate %d", d+1, name, ci+1), built, score, true))
+				st.Evaluated[p] = record(st.Evaluated[p], evaluated{instruction: cand, Score: score, Depth: d, Program: program, Exact: exact})
 				if len(cands)-r.breadth <= ci {
 					latestScores = append(latestScores, score)
 				}
@@ -358,16 +363,16 @@ func (r *coproRun) search(ctx context.Context) (bool, error) {
 	return false, nil
 }
 
-func (r *coproRun) evaluate(ctx context.Context, program []instruction, label string) (float64, error) {
+func (r *coproRun) evaluate(ctx context.Context, program []instruction, label string) (float64, float64, error) {
 	state, err := r.build(program)
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	outs, err := r.engine.Run(ctx, Batch{Candidate: state, Examples: r.task.Trainset, IDs: indexIDs(len(r.task.Trainset)), Label: label})
 	if err != nil {
-		return 0, fmt.Errorf("%s: %w", label, err)
+		return 0, 0, fmt.Errorf("%s: %w", label, err)
 	}
-	return Percent(outs), nil
+	return Percent(outs), percentExact(outs), nil
 }
 
 // build applies per-predictor instructions to the student.
@@ -449,11 +454,11 @@ func (r *coproRun) best() (evaluated, bool) {
 func (r *coproRun) result(stopped bool) Result {
 	res := Result{Program: CloneState(r.task.Student), Trials: r.st.Trials, Stopped: stopped}
 	if r.st.Baseline != nil {
-		res.BaselineScore = *r.st.Baseline
+		res.BaselineScore, res.BaselineMeasured, res.BaselineExact = *r.st.Baseline, true, r.st.BaselineExact
 	}
 	if best, ok := r.best(); ok {
 		if st, err := r.build(best.Program); err == nil {
-			res.Program, res.Score = st, best.Score
+			res.Program, res.Score, res.ScoreExact = st, best.Score, best.Exact
 		}
 	}
 	return res

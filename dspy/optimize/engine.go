@@ -57,11 +57,18 @@ type Progress struct {
 	// Step counts finished units of the phase (candidates, trials, iterations) out of Total.
 	Step  int `json:"step"`
 	Total int `json:"total"`
+	// Unit names what Step counts when it is not the phase's candidates or
+	// trials ("metric calls" for GEPA), so a counter reads right.
+	Unit string `json:"unit,omitempty"`
 	// BestScore is the best validation score so far (percent), and Best the program that got it.
 	BestScore float64            `json:"best_score"`
 	Best      *dspy.ProgramState `json:"best,omitempty"`
 	// Trials holds one row per evaluated candidate so far.
 	Trials []Trial `json:"trials,omitempty"`
+	// Pareto lists, for optimizers that keep one (GEPA), the candidates on
+	// the Pareto front: best on at least one validation example and not
+	// dominated. They are Trial numbers.
+	Pareto []int `json:"pareto,omitempty"`
 }
 
 // Trial is one evaluated candidate: what it was and how it scored.
@@ -73,6 +80,11 @@ type Trial struct {
 	// the whole validation set or a minibatch.
 	Score float64 `json:"score"`
 	Full  bool    `json:"full"`
+	// Instruction is an excerpt of the candidate's first instruction and
+	// Demos its demos across predictors, so a trial table shows what was
+	// tried without the whole program.
+	Instruction string `json:"instruction,omitempty"`
+	Demos       int    `json:"demos"`
 }
 
 // Batch is a candidate program and the examples to run it on.

@@ -386,7 +386,10 @@ func (r *gepaRun) reflect(ctx context.Context) (bool, error) {
 // accept adds a fully evaluated program to the pool and the trial table.
 func (r *gepaRun) accept(instructions []string, parents []int, scores []float64, label string) {
 	idx := r.st.addProgram(instructions, parents, scores)
-	r.st.Trials = append(r.st.Trials, Trial{Number: idx, Label: label, Score: gepaPercent(scores), Full: true})
+	// A program the student cannot take was never run, so it has no
+	// instructions to show; the trial keeps its label and score.
+	program, _ := r.program(instructions)
+	r.st.Trials = append(r.st.Trials, newTrial(idx, label, program, gepaPercent(scores), true))
 }
 
 // evaluateVal scores a candidate on the whole validation set.
@@ -442,8 +445,8 @@ func (r *gepaRun) checkpoint(ctx context.Context) error {
 		return err
 	}
 	return checkpoint(ctx, r.engine, &r.st, Progress{
-		Phase: "iterate", Step: min(r.st.MetricCalls, r.budget), Total: r.budget,
-		BestScore: gepaPercent(r.st.Subscores[best]), Best: &program, Trials: r.st.Trials,
+		Phase: "iterate", Step: min(r.st.MetricCalls, r.budget), Total: r.budget, Unit: "metric calls",
+		BestScore: gepaPercent(r.st.Subscores[best]), Best: &program, Trials: r.st.Trials, Pareto: r.st.pareto(),
 	})
 }
 
@@ -458,7 +461,9 @@ func (r *gepaRun) result(stopped bool) Result {
 		res.Program = program
 	}
 	res.Score = gepaPercent(r.st.Subscores[best])
-	res.BaselineScore = gepaPercent(r.st.Subscores[0])
+	res.ScoreExact, res.BaselineExact = gepaExact(r.st.Subscores[best]), gepaExact(r.st.Subscores[0])
+	res.BaselineScore, res.BaselineMeasured = gepaPercent(r.st.Subscores[0]), true
+	res.Pareto = r.st.pareto()
 	return res
 }
 
@@ -485,10 +490,15 @@ func gepaAllAtLeast(xs []float64, bound float64) bool {
 
 // gepaPercent is a mean score in percent, rounded as DSPy's Evaluate rounds.
 func gepaPercent(scores []float64) float64 {
+	return round2(gepaExact(scores))
+}
+
+// gepaExact is gepaPercent unrounded.
+func gepaExact(scores []float64) float64 {
 	if len(scores) == 0 {
 		return 0
 	}
-	return round2(100 * gepaSum(scores) / float64(len(scores)))
+	return 100 * gepaSum(scores) / float64(len(scores))
 }
 
 func gepaPick(data []dspy.Example, ids []int) []dspy.Example {

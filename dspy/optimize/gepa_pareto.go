@@ -129,3 +129,9 @@ func gepaArgmax(xs []float64) int {
 	}
 	return best
 }
+
+// pareto is the Pareto front shown to users: the programs left on some
+// front once dominated ones are removed, ascending.
+func (s *gepaState) pareto() []int {
+	return gepaDominators(s.Front, s.averages())
+}

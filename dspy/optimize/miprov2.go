@@ -227,7 +227,8 @@ func (r *miproRun) checkpoint(ctx context.Context, progress Progress) error {
 func (r *miproRun) result(stopped bool) Result {
 	res := Result{Program: CloneState(r.task.Student), Stopped: stopped}
 	if s := r.st.Search; s != nil {
-		res.Score, res.BaselineScore, res.Trials = s.BestScore, s.Baseline, s.Trials
+		res.Score, res.BaselineScore, res.BaselineMeasured, res.Trials = s.BestScore, s.Baseline, true, s.Trials
+		res.ScoreExact, res.BaselineExact = s.BestExact, s.BaselineExact
 		if best, err := r.bestProgram(); err == nil {
 			res.Program = best
 		}

@@ -22,6 +22,9 @@ type searchState struct {
 	// (nil while the original program is best).
 	BestScore float64 `json:"best_score"`
 	Best      []int   `json:"best,omitempty"`
+	// BaselineExact and BestExact are Baseline and BestScore unrounded.
+	BaselineExact float64 `json:"baseline_exact,omitempty"`
+	BestExact     float64 `json:"best_exact,omitempty"`
 	// Combos is DSPy's param_score_dict: every combination tried, in the
 	// order first tried, with its minibatch (or full) scores.
 	Combos []comboScores `json:"combos"`
@@ -103,7 +106,8 @@ func (r *miproRun) search(ctx context.Context) error {
 // baseline scores the original program on the whole validation set and
 // tells the sampler, as DSPy adds it to the study as trial 0.
 func (r *miproRun) baseline(ctx context.Context, sampler *tpe.Sampler) error {
-	score, err := r.evaluate(ctx, CloneState(r.task.Student), r.val, r.valIDs, "miprov2 trial 1: baseline on the validation set")
+	student := CloneState(r.task.Student)
+	score, exact, err := r.evaluate(ctx, student, r.val, r.valIDs, "miprov2 trial 1: baseline on the validation set")
 	if err != nil {
 		return err
 	}
@@ -112,9 +116,9 @@ func (r *miproRun) baseline(ctx context.Context, sampler *tpe.Sampler) error {
 	}
 	r.st.Search = &searchState{
 		TPE:      sampler.State(),
-		Baseline: score, BestScore: score,
+		Baseline: score, BestScore: score, BaselineExact: exact, BestExact: exact,
 		Combos: []comboScores{},
-		Trials: []Trial{{Number: 1, Label: "baseline: original program", Score: score, Full: true}},
+		Trials: []Trial{newTrial(1, "baseline: original program", student, score, true)},
 	}
 	return r.checkpoint(ctx, r.searchProgress())
 }
@@ -143,7 +147,7 @@ func (r *miproRun) trial(ctx context.Context, sampler *tpe.Sampler) error {
 	if full {
 		where = "validation set"
 	}
-	score, err := r.evaluate(ctx, program, examples, ids, fmt.Sprintf("miprov2 trial %d: %s on the %s", trialNum, label, where))
+	score, exact, err := r.evaluate(ctx, program, examples, ids, fmt.Sprintf("miprov2 trial %d: %s on the %s", trialNum, label, where))
 	if err != nil {
 		return err
 	}
@@ -153,10 +157,10 @@ func (r *miproRun) trial(ctx context.Context, sampler *tpe.Sampler) error {
 	// Without minibatches every trial is a full evaluation and may win;
 	// with them, only full evaluations of the best minibatch combinations do.
 	if !r.cfg.minibatch && score > s.BestScore {
-		s.BestScore, s.Best = score, append([]int(nil), params...)
+		s.BestScore, s.Best, s.BestExact = score, append([]int(nil), params...), exact
 	}
 	s.addScore(params, score)
-	s.Trials = append(s.Trials, Trial{Number: trialNum, Label: label, Score: score, Full: full})
+	s.Trials = append(s.Trials, newTrial(trialNum, label, program, score, full))
 	s.Done++
 	s.PendingFullEval = r.cfg.minibatch && r.cfg.fullEvalDue(trialNum)
 	return nil
@@ -174,7 +178,7 @@ func (r *miproRun) fullEval(ctx context.Context, sampler *tpe.Sampler) error {
 	}
 	label := r.comboLabel(params)
 	rowNum := sampler.NextNumber() + 1
-	score, err := r.evaluate(ctx, program, r.val, r.valIDs,
+	score, exact, err := r.evaluate(ctx, program, r.val, r.valIDs,
 		fmt.Sprintf("miprov2 trial %d: full evaluation of %s (mean minibatch score %.2f)", rowNum, label, mean))
 	if err != nil {
 		return err
@@ -187,28 +191,29 @@ func (r *miproRun) fullEval(ctx context.Context, sampler *tpe.Sampler) error {
 	}
 	s.markFull(params, score)
 	if score > s.BestScore {
-		s.BestScore, s.Best = score, append([]int(nil), params...)
+		s.BestScore, s.Best, s.BestExact = score, append([]int(nil), params...), exact
 	}
-	s.Trials = append(s.Trials, Trial{Number: number + 1, Label: "full evaluation: " + label, Score: score, Full: true})
+	s.Trials = append(s.Trials, newTrial(number+1, "full evaluation: "+label, program, score, true))
 	s.PendingFullEval = false
 	return nil
 }
 
 // evaluate runs a program on examples and scores it in percent. Like DSPy's
 // eval_candidate_program, an evaluation with max_errors failed examples
-// scores 0 rather than ending the search.
-func (r *miproRun) evaluate(ctx context.Context, program dspy.ProgramState, examples []dspy.Example, ids []int, label string) (float64, error) {
+// scores 0 rather than ending the search. It returns the score rounded, as
+// the search compares it, and unrounded.
+func (r *miproRun) evaluate(ctx context.Context, program dspy.ProgramState, examples []dspy.Example, ids []int, label string) (float64, float64, error) {
 	outs, err := r.engine.Run(ctx, Batch{Candidate: program, Examples: examples, IDs: ids, Label: label})
 	if err != nil {
-		return 0, fmt.Errorf("miprov2: %s: %w", label, err)
+		return 0, 0, fmt.Errorf("miprov2: %s: %w", label, err)
 	}
 	if len(outs) != len(examples) {
-		return 0, fmt.Errorf("miprov2: %s: engine returned %d outcomes for %d examples", label, len(outs), len(examples))
+		return 0, 0, fmt.Errorf("miprov2: %s: engine returned %d outcomes for %d examples", label, len(outs), len(examples))
 	}
 	if countFailures(outs) >= r.cfg.maxErrors {
-		return 0, nil
+		return 0, 0, nil
 	}
-	return Percent(outs), nil
+	return Percent(outs), percentExact(outs), nil
 }
 
 // build applies a combination to the student: each predictor's chosen

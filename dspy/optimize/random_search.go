@@ -57,7 +57,10 @@ type randomSearchState struct {
 	BestScore float64            `json:"best_score"`
 	Best      *dspy.ProgramState `json:"best,omitempty"`
 	Baseline  float64            `json:"baseline"`
-	Trials    []Trial            `json:"trials"`
+	// BestExact and BaselineExact are BestScore and Baseline unrounded.
+	BestExact     float64 `json:"best_exact,omitempty"`
+	BaselineExact float64 `json:"baseline_exact,omitempty"`
+	Trials        []Trial `json:"trials"`
 }
 
 // config resolves the defaults and checks them against the trainset size:
@@ -125,7 +128,10 @@ func (r *BootstrapFewShotWithRandomSearch) Compile(ctx context.Context, engine E
 	}
 	total := numCandidates + 3
 	result := func(stopped bool) Result {
-		res := Result{Score: st.BestScore, BaselineScore: st.Baseline, Trials: st.Trials, Stopped: stopped}
+		// Seed -3, the zero-shot student, always runs first: any score means
+		// the baseline was measured.
+		res := Result{Score: st.BestScore, BaselineScore: st.Baseline, BaselineMeasured: len(st.Scores) > 0, Trials: st.Trials, Stopped: stopped,
+			ScoreExact: st.BestExact, BaselineExact: st.BaselineExact}
 		if st.Best != nil {
 			res.Program = *st.Best
 		} else {
@@ -160,13 +166,13 @@ func (r *BootstrapFewShotWithRandomSearch) Compile(ctx context.Context, engine E
 		}
 		score := Percent(outs)
 		if len(st.Scores) == 0 || score > maxOf(st.Scores) {
-			st.BestSeed, st.BestScore, st.Best = seed, score, &program
+			st.BestSeed, st.BestScore, st.Best, st.BestExact = seed, score, &program, percentExact(outs)
 		}
 		if seed == -3 {
-			st.Baseline = score
+			st.Baseline, st.BaselineExact = score, percentExact(outs)
 		}
 		st.Scores = append(st.Scores, score)
-		st.Trials = append(st.Trials, Trial{Number: len(st.Trials), Label: seedLabel(seed), Score: score, Full: true})
+		st.Trials = append(st.Trials, newTrial(len(st.Trials), seedLabel(seed), program, score, true))
 
 		next := st
 		next.NextSeed = seed + 1

@@ -110,10 +110,8 @@ func (a *app) demo(ctx context.Context, f *demoFlags) error {
 	} else {
 		fmt.Fprintf(a.stdout, "LM:          %s (set %s to use a real one)\n", w.LMDescription(), lm.EnvAPIKey)
 	}
+	// The demo's own server is the one in use: its UI, or none.
 	uiBase := w.UIURL()
-	if uiBase == "" {
-		uiBase = a.uiURL
-	}
 
 	inputs := []string{"question"}
 	in := workflows.OptimizeInput{
@@ -129,11 +127,16 @@ func (a *app) demo(ctx context.Context, f *demoFlags) error {
 	if err != nil {
 		return fmt.Errorf("start the demo optimization: %w", err)
 	}
-	link := uiLink(uiBase, w.Namespace(), run.GetID())
+	link := ""
+	if uiBase != "" {
+		link = uiLink(uiBase, w.Namespace(), run.GetID())
+	}
 	fmt.Fprintf(a.stdout, "optimizer:   %s %s\n", f.optimizer, params)
 	fmt.Fprintf(a.stdout, "data:        %s (%d), %s (%d)\n", train, demoTrainSize, val, demoValSize)
 	fmt.Fprintf(a.stdout, "workflow ID: %s\n", run.GetID())
-	fmt.Fprintf(a.stdout, "web UI:      %s\n", link)
+	if link != "" {
+		fmt.Fprintf(a.stdout, "web UI:      %s\n", link)
+	}
 
 	res, err := a.watchOptimize(ctx, c, run.GetID())
 	if err != nil {
@@ -146,7 +149,9 @@ func (a *app) demo(ctx context.Context, f *demoFlags) error {
 		return err
 	}
 	fmt.Fprintln(a.stdout)
-	fmt.Fprintf(a.stdout, "web UI:      %s\n", link)
+	if link != "" {
+		fmt.Fprintf(a.stdout, "web UI:      %s\n", link)
+	}
 	fmt.Fprintf(a.stdout, "workflow ID: %s\n", run.GetID())
 	fmt.Fprintf(a.stdout, "exported:    %s\n", export)
 	fmt.Fprintf(a.stdout, "try it:      starter run --spec %s --state %s --input question=%q\n", specPath, export, demoQuestion())

@@ -27,6 +27,7 @@ type evaluateFlags struct {
 	exec         workflows.Execution
 	id           string
 	out          string
+	display      int
 }
 
 func newEvaluateCmd(a *app) *cobra.Command {
@@ -55,13 +56,14 @@ failed examples scored, never dropped. --out writes one JSON line per example.`,
 	fs.IntVar(&f.exec.MaxParallelActivities, "max-parallel-activities", 0, "batch activities in flight at once (0 = default)")
 	bindMaxOutage(fs, &f.exec)
 	fs.StringVar(&f.id, "id", "", "workflow ID (default dspy-evaluate-<random>)")
-	fs.StringVar(&f.out, "out", "", "write per-example results to this JSONL file")
+	fs.StringVar(&f.out, "out", "", "write per-example results (inputs, gold, prediction, score) to this JSONL file")
+	fs.IntVar(&f.display, "display-table", 10, "show the first N examples as a table, as DSPy's display_table does (0 shows none)")
 	return cmd
 }
 
 func (a *app) evaluate(cmd *cobra.Command, f *evaluateFlags) error {
 	ctx := cmd.Context()
-	ref, _, err := f.program.resolve()
+	ref, sp, err := f.program.resolve()
 	if err != nil {
 		return err
 	}
@@ -95,11 +97,18 @@ func (a *app) evaluate(cmd *cobra.Command, f *evaluateFlags) error {
 		if err := a.awaitShowingPending(ctx, c, id, func() error { return run.Get(ctx, &res) }); err != nil {
 			return runFailed(id, err)
 		}
-		printEvaluateResult(a.stdout, res)
+		records := exampleRecords(data.Examples, inputKeysFor(f.inputs, sp), res.Outcomes)
 		if f.out != "" {
-			if err := writeOutcomes(f.out, res); err != nil {
+			if err := writeOutcomes(f.out, records); err != nil {
 				return err
 			}
+		}
+		if a.structured() {
+			return a.printData(a.startedData(ref, run.GetID(), run.GetRunID(), newEvaluation(res, records)))
+		}
+		printEvaluateResult(a.stdout, res)
+		printExamples(a.stdout, records, f.display)
+		if f.out != "" {
 			fmt.Fprintf(a.stdout, "per-example results written to %s\n", f.out)
 		}
 		return nil
@@ -127,9 +136,9 @@ func printEvaluateResult(w io.Writer, res workflows.EvaluateResult) {
 	}
 }
 
-// writeOutcomes writes one JSON object per example: its ID, score,
-// prediction, feedback and error.
-func writeOutcomes(path string, res workflows.EvaluateResult) error {
+// writeOutcomes writes one JSON object per example: its ID, inputs, gold,
+// prediction, score, feedback and error.
+func writeOutcomes(path string, records []exampleRecord) error {
 	file, err := os.Create(path)
 	if err != nil {
 		return fmt.Errorf("--out %s: %w", path, err)
@@ -137,9 +146,8 @@ func writeOutcomes(path string, res workflows.EvaluateResult) error {
 	w := bufio.NewWriter(file)
 	enc := json.NewEncoder(w)
 	enc.SetEscapeHTML(false)
-	for _, o := range res.Outcomes {
-		o.Trace = nil
-		if err := enc.Encode(o); err != nil {
+	for _, r := range records {
+		if err := enc.Encode(r); err != nil {
 			_ = file.Close()
 			return fmt.Errorf("--out %s: %w", path, err)
 		}

@@ -42,6 +42,9 @@ Python DSPy's load all read. "--out -" writes to stdout.`,
 				if err := writeProgram(out, res.Program); err != nil {
 					return err
 				}
+				if a.structured() {
+					return a.printData(exportRecord{WorkflowID: id, Out: out, Score: res.Score, BaselineScore: res.BaselineScore, BaselineUnmeasured: res.BaselineUnmeasured})
+				}
 				fmt.Fprintf(a.stdout, "compiled program of %s (score %.2f, baseline %.2f) written to %s\n", id, res.Score, res.BaselineScore, out)
 				return nil
 			})

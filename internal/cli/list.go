@@ -2,13 +2,9 @@ package cli
 
 import (
 	"fmt"
-	"strconv"
 	"strings"
-	"text/tabwriter"
-	"time"
 
 	"github.com/spf13/cobra"
-	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
 
@@ -26,12 +22,14 @@ func newListCmd(a *app) *cobra.Command {
 	f := &listFlags{}
 	cmd := &cobra.Command{
 		Use:   "list",
-		Short: "List optimization runs, newest first",
-		Long: `List optimization runs with their optimizer, program, status, best score and
-start time, newest first. Filters combine: --optimizer and --program match the
-DspyOptimizer and DspyProgram search attributes; --status matches Temporal's
-execution status (running, completed, failed, canceled, terminated, timedout)
-or, for any other value, the optimizer's own DspyStatus.`,
+		Short: "List optimization and evaluation runs, newest first",
+		Long: `List optimization and evaluation runs with their kind, optimizer, program,
+status, baseline and best score, spend, duration and start time, newest first.
+Baseline and spend come from finished runs' results. Filters combine:
+--optimizer (optimizations only) and --program match the DspyOptimizer and
+DspyProgram search attributes; --status matches Temporal's execution status
+(running, completed, failed, canceled, terminated, timedout) or, for any other
+value, the optimizer's own DspyStatus.`,
 		Example: `  starter list --optimizer miprov2 --status running`,
 		Args:    noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -51,30 +49,19 @@ or, for any other value, the optimizer's own DspyStatus.`,
 				if len(execs) > f.limit {
 					execs = execs[:f.limit]
 				}
-				if len(execs) == 0 {
+				rows := make([]listRow, len(execs))
+				for i, e := range execs {
+					rows[i] = a.listRow(ctx, c, e)
+				}
+				if a.structured() {
+					return a.printRows(rows)
+				}
+				if len(rows) == 0 {
 					fmt.Fprintln(a.stdout, "no runs match")
 					return nil
 				}
-				tw := tabwriter.NewWriter(a.stdout, 0, 0, 2, ' ', 0)
-				fmt.Fprintln(tw, "WORKFLOW ID\tOPTIMIZER\tPROGRAM\tSTATUS\tBEST\tSTARTED")
-				for _, e := range execs {
-					attrs := searchAttributes(e)
-					status := executionStatus(e.GetStatus())
-					if s := attrs["DspyStatus"]; s != "" && e.GetStatus() == enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING {
-						status += " (" + s + ")"
-					}
-					best := "-"
-					if v, err := strconv.ParseFloat(attrs["DspyBestScore"], 64); err == nil {
-						best = fmt.Sprintf("%.2f", v)
-					}
-					started := "-"
-					if t := e.GetStartTime(); t != nil {
-						started = t.AsTime().Local().Format(time.DateTime)
-					}
-					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", e.GetExecution().GetWorkflowId(),
-						dash(attrs["DspyOptimizer"]), dash(attrs["DspyProgram"]), status, best, started)
-				}
-				return tw.Flush()
+				printListTable(a.stdout, rows)
+				return nil
 			})
 		},
 	}
@@ -93,14 +80,17 @@ var executionStatuses = map[string]string{
 	"timed-out": "TimedOut",
 }
 
-// listQuery builds the visibility query for list's filters. Runs that
+// listQuery builds the visibility query for list's filters: optimizations
+// and evaluations, or optimizations alone with --optimizer. Runs that
 // continued as new are left out: their optimization lives on in a later run
 // under the same workflow ID.
 func listQuery(f *listFlags) string {
-	clauses := []string{
-		fmt.Sprintf("WorkflowType = %s", quoteValue(workflows.OptimizeWorkflowName)),
-		"ExecutionStatus != 'ContinuedAsNew'",
+	kinds := fmt.Sprintf("WorkflowType IN (%s, %s)", quoteValue(workflows.OptimizeWorkflowName), quoteValue(workflows.EvaluateWorkflowName))
+	if f.optimizer != "" {
+		// Only optimizations have an optimizer.
+		kinds = fmt.Sprintf("WorkflowType = %s", quoteValue(workflows.OptimizeWorkflowName))
 	}
+	clauses := []string{kinds, "ExecutionStatus != 'ContinuedAsNew'"}
 	if f.optimizer != "" {
 		clauses = append(clauses, "DspyOptimizer = "+quoteValue(f.optimizer))
 	}

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -157,6 +158,9 @@ func (a *app) optimize(cmd *cobra.Command, f *optimizeFlags) error {
 		}
 		a.printStarted(ref, run.GetID(), run.GetRunID())
 		if !f.wait {
+			if a.structured() {
+				return a.printData(a.startedData(ref, run.GetID(), run.GetRunID(), nil))
+			}
 			fmt.Fprintf(a.stdout, "follow it with: starter watch %s\n", run.GetID())
 			return nil
 		}
@@ -164,7 +168,17 @@ func (a *app) optimize(cmd *cobra.Command, f *optimizeFlags) error {
 		if err != nil {
 			return err
 		}
+		if a.structured() {
+			if f.out != "" {
+				if err := writeProgram(f.out, res.Program); err != nil {
+					return err
+				}
+			}
+			return a.printData(a.startedData(ref, run.GetID(), run.GetRunID(), res))
+		}
 		printOptimizeResult(a.stdout, res)
+		fmt.Fprintln(a.stdout)
+		printTrials(a.stdout, res.Trials, res.Pareto)
 		if f.out != "" {
 			if err := writeProgram(f.out, res.Program); err != nil {
 				return err
@@ -175,12 +189,18 @@ func (a *app) optimize(cmd *cobra.Command, f *optimizeFlags) error {
 	})
 }
 
-// printStarted says what was started and where to see it.
+// printStarted says what was started and where to see it; with --output
+// json the record of startedData says it instead, once.
 func (a *app) printStarted(ref activities.ProgramRef, id, runID string) {
+	if a.structured() {
+		return
+	}
 	fmt.Fprintf(a.stdout, "workflow ID: %s\n", id)
 	fmt.Fprintf(a.stdout, "run ID:      %s\n", runID)
 	fmt.Fprintf(a.stdout, "program:     %s\n", ref)
-	fmt.Fprintf(a.stdout, "web UI:      %s\n", uiLink(a.uiURL, a.opts.Temporal.Namespace, id))
+	if link := a.link(context.Background(), id); link != "" {
+		fmt.Fprintf(a.stdout, "web UI:      %s\n", link)
+	}
 }
 
 // newRunID is a readable, unique workflow ID: dspy-<optimizer>-<8 hex>.

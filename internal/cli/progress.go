@@ -28,12 +28,20 @@ const lineEvery = 5 * time.Second
 // score, and what it spent.
 func statusLine(s workflows.Status) string {
 	p := s.Progress
+	unit := ""
+	if p.Unit != "" {
+		unit = " " + p.Unit
+	}
 	var parts []string
 	switch {
+	case s.State == "completed":
+		// The last checkpoint's step may precede the optimizer's last
+		// steps; a finished run counts its trials.
+		parts = append(parts, "completed", trialCount(len(p.Trials)))
 	case p.Phase != "" && p.Total > 0:
-		parts = append(parts, fmt.Sprintf("%s %d/%d", p.Phase, p.Step, p.Total))
+		parts = append(parts, fmt.Sprintf("%s %d/%d%s", p.Phase, p.Step, p.Total, unit))
 	case p.Phase != "":
-		parts = append(parts, fmt.Sprintf("%s %d", p.Phase, p.Step))
+		parts = append(parts, fmt.Sprintf("%s %d%s", p.Phase, p.Step, unit))
 	default:
 		parts = append(parts, "starting")
 	}
@@ -163,6 +171,9 @@ func (a *app) watchOptimize(ctx context.Context, c client.Client, id string) (wo
 		case err == nil:
 			last = s
 			d.note(withPending(statusLine(s), pending), s.Progress.Step, s.Progress.Total)
+			if a.output == outputJSONL {
+				_ = a.printData(statusRecord{Status: &s})
+			}
 		case ctx.Err() == nil:
 			d.note(withPending("waiting for a worker to pick the run up (is one polling task queue "+a.opts.Temporal.TaskQueue+"?)", pending), 0, 0)
 		}
@@ -175,8 +186,7 @@ func (a *app) watchOptimize(ctx context.Context, c client.Client, id string) (wo
 		case err := <-done:
 			final := ""
 			if err == nil {
-				last.Progress.BestScore, last.Spent, last.Paused = res.Score, res.Spent, false
-				final = statusLine(last)
+				final = finalLine(res)
 			}
 			d.done(final)
 			if isServerOutage(err) {
@@ -204,8 +214,13 @@ func runFailed(id string, err error) error {
 // printOptimizeResult prints baseline versus optimized score and what the
 // run spent.
 func printOptimizeResult(w io.Writer, res workflows.OptimizeResult) {
-	fmt.Fprintf(w, "baseline score:   %6.2f\n", res.BaselineScore)
-	fmt.Fprintf(w, "optimized score:  %6.2f  (%+.2f)\n", res.Score, res.Score-res.BaselineScore)
+	if !res.BaselineUnmeasured {
+		fmt.Fprintf(w, "baseline score:   %6.2f\n", res.BaselineScore)
+		fmt.Fprintf(w, "optimized score:  %6.2f  (%+.2f)\n", res.Score, improvement(res))
+	} else {
+		fmt.Fprintf(w, "baseline score:   not measured (this optimizer never scores the starting program)\n")
+		fmt.Fprintf(w, "optimized score:  %6.2f\n", res.Score)
+	}
 	fmt.Fprintf(w, "trials:           %d\n", len(res.Trials))
 	fmt.Fprintf(w, "spent:            %s\n", spentText(res.Spent))
 	if res.Runs > 1 {

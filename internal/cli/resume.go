@@ -77,7 +77,9 @@ func (a *app) resume(ctx context.Context, c client.Client, id string, watch bool
 		}
 		fmt.Fprintf(a.stdout, "%s was %s; reset to event %d, keeping the work completed before it.\n", id, executionStatus(st), eventID)
 		fmt.Fprintf(a.stdout, "new run ID: %s\n", resp.GetRunId())
-		fmt.Fprintf(a.stdout, "web UI:     %s\n", uiLink(a.uiURL, a.opts.Temporal.Namespace, id))
+		if link := a.link(ctx, id); link != "" {
+			fmt.Fprintf(a.stdout, "web UI:     %s\n", link)
+		}
 		if !watch {
 			fmt.Fprintf(a.stdout, "follow it with: starter watch %s\n", id)
 			return nil

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net/url"
 	"os"
 	"strings"
 	"time"
@@ -22,9 +21,6 @@ import (
 // EnvUIURL names the environment variable that sets the Web UI's base URL
 // for printed links, as --ui-url does.
 const EnvUIURL = "DSPY_UI_URL"
-
-// defaultUIURL is where the worker's dev server serves its Web UI by default.
-const defaultUIURL = "http://127.0.0.1:8233"
 
 // Options are what the CLI runs on: its arguments, its streams, and the
 // seams a test replaces to run commands in-process. A nil field means the
@@ -69,6 +65,10 @@ type app struct {
 	terminal func(w io.Writer) bool
 	// pollEvery is how often a watch asks a run for its status.
 	pollEvery time.Duration
+	// uiResolved is set once uiURL holds the UI actually in use (see uiBase).
+	uiResolved bool
+	// output is --output: text, json or jsonl.
+	output string
 }
 
 func newApp(o Options) *app {
@@ -153,10 +153,8 @@ Exit codes: 0 success, 1 the run failed, 2 bad usage.`,
 	pf := root.PersistentFlags()
 	temporalconn.BindFlags(pf, &a.opts.Temporal)
 	a.uiURL = os.Getenv(EnvUIURL)
-	if a.uiURL == "" {
-		a.uiURL = defaultUIURL
-	}
-	pf.StringVar(&a.uiURL, "ui-url", a.uiURL, "Temporal Web UI base URL for printed links ($"+EnvUIURL+")")
+	pf.StringVar(&a.uiURL, "ui-url", a.uiURL, "Temporal Web UI base URL for printed links ($"+EnvUIURL+"); default: the dev server's UI beside --address (its port + 1000) when one answers there; \""+noUI+"\" prints no links")
+	a.bindOutput(root)
 
 	root.AddCommand(
 		newOptimizeCmd(a),
@@ -192,11 +190,6 @@ func bindWorkerFlags(cmd *cobra.Command, o *workerlib.Options, names ...string) 
 		}
 		cmd.Flags().AddFlag(f)
 	}
-}
-
-// uiLink is the Web UI page of a workflow.
-func uiLink(base, namespace, workflowID string) string {
-	return strings.TrimRight(base, "/") + "/namespaces/" + url.PathEscape(namespace) + "/workflows/" + url.PathEscape(workflowID)
 }
 
 // withClient dials Temporal, runs fn and closes the client.

@@ -44,7 +44,9 @@ prediction's fields as a JSON object.`,
 			}
 			enc := json.NewEncoder(a.stdout)
 			enc.SetEscapeHTML(false)
-			enc.SetIndent("", "  ")
+			if a.output != outputJSONL {
+				enc.SetIndent("", "  ")
+			}
 			return enc.Encode(pred.Example)
 		},
 	}

@@ -20,20 +20,27 @@ import (
 )
 
 func newStatusCmd(a *app) *cobra.Command {
-	return &cobra.Command{
+	var trials bool
+	cmd := &cobra.Command{
 		Use:   "status ID",
 		Short: "Show a run's state, progress and, once finished, its result",
 		Long: `Show a run once: its Temporal status, start and close times, the optimizer's
 progress and spend (asked of the run itself, which needs a worker), and the
-result when it has finished. "starter watch" follows a run live instead.`,
+result when it has finished. "starter watch" follows a run live instead.
+--trials adds a table of every trial so far.`,
 		Args: idArg,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
 			return a.withClient(ctx, func(c client.Client) error {
-				return a.status(ctx, c, args[0])
+				if a.structured() {
+					return a.statusData(ctx, c, args[0])
+				}
+				return a.status(ctx, c, args[0], trials)
 			})
 		},
 	}
+	cmd.Flags().BoolVar(&trials, "trials", false, "also print every trial: candidate, minibatch or full, score, best so far (and GEPA's Pareto front)")
+	return cmd
 }
 
 // describe returns a workflow's latest run, reporting an unknown ID as bad
@@ -50,7 +57,7 @@ func (a *app) describe(ctx context.Context, c client.Client, id string) (*workfl
 	return resp.GetWorkflowExecutionInfo(), nil
 }
 
-func (a *app) status(ctx context.Context, c client.Client, id string) error {
+func (a *app) status(ctx context.Context, c client.Client, id string, trials bool) error {
 	info, err := a.describe(ctx, c, id)
 	if err != nil {
 		return err
@@ -58,9 +65,10 @@ func (a *app) status(ctx context.Context, c client.Client, id string) error {
 	kind := info.GetType().GetName()
 	running := info.GetStatus() == enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING
 	progress := ""
+	var live *workflows.Status
 	if kind == workflows.OptimizeWorkflowName {
 		if s, err := queryStatus(ctx, c, id); err == nil {
-			progress = statusLine(s)
+			progress, live = statusLine(s), &s
 		} else if running {
 			progress = "unknown: no worker answered (is one polling task queue " + a.opts.Temporal.TaskQueue + "?)"
 		}
@@ -76,11 +84,16 @@ func (a *app) status(ctx context.Context, c client.Client, id string) error {
 			return err
 		}
 	}
-	a.printInfo(info, progress, pending)
-	if info.GetStatus() != enumspb.WORKFLOW_EXECUTION_STATUS_COMPLETED {
-		return nil
+	a.printInfo(info, progress, pending, a.link(ctx, id))
+	if info.GetStatus() == enumspb.WORKFLOW_EXECUTION_STATUS_COMPLETED {
+		if err := a.printResult(ctx, c, id, kind); err != nil {
+			return err
+		}
 	}
-	return a.printResult(ctx, c, id, kind)
+	if trials {
+		return a.printRunTrials(ctx, c, info, live)
+	}
+	return nil
 }
 
 // printResult prints a completed run's result.
@@ -105,8 +118,9 @@ func (a *app) printResult(ctx context.Context, c client.Client, id, kind string)
 	return nil
 }
 
-// printInfo prints what Temporal knows of a run, and its progress if known.
-func (a *app) printInfo(info *workflowpb.WorkflowExecutionInfo, progress, pending string) {
+// printInfo prints what Temporal knows of a run, its Web UI page if there is
+// a UI, its progress if known, and the failing work it waits on, if any.
+func (a *app) printInfo(info *workflowpb.WorkflowExecutionInfo, progress, pending, link string) {
 	tw := tabwriter.NewWriter(a.stdout, 0, 0, 2, ' ', 0)
 	id := info.GetExecution().GetWorkflowId()
 	fmt.Fprintf(tw, "workflow:\t%s (run %s)\n", id, info.GetExecution().GetRunId())
@@ -125,7 +139,9 @@ func (a *app) printInfo(info *workflowpb.WorkflowExecutionInfo, progress, pendin
 	if t := info.GetCloseTime(); t != nil {
 		fmt.Fprintf(tw, "closed:\t%s\n", t.AsTime().Local().Format(time.DateTime))
 	}
-	fmt.Fprintf(tw, "web UI:\t%s\n", uiLink(a.uiURL, a.opts.Temporal.Namespace, id))
+	if link != "" {
+		fmt.Fprintf(tw, "web UI:\t%s\n", link)
+	}
 	if progress != "" {
 		fmt.Fprintf(tw, "progress:\t%s\n", progress)
 	}
@@ -188,19 +204,39 @@ func (a *app) watch(ctx context.Context, c client.Client, id string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(a.stdout, "watching %s (%s): %s\n", id, executionStatus(info.GetStatus()), uiLink(a.uiURL, a.opts.Temporal.Namespace, id))
+	if !a.structured() {
+		watching := fmt.Sprintf("watching %s (%s)", id, executionStatus(info.GetStatus()))
+		if link := a.link(ctx, id); link != "" {
+			watching += ": " + link
+		}
+		fmt.Fprintln(a.stdout, watching)
+	}
 	return a.follow(ctx, c, id, info.GetType().GetName(), a.stdout)
 }
 
 // follow waits for a run of either kind to end and prints its result.
 func (a *app) follow(ctx context.Context, c client.Client, id, kind string, w io.Writer) error {
 	if kind != workflows.OptimizeWorkflowName {
-		return a.awaitShowingPending(ctx, c, id, func() error { return a.printResult(ctx, c, id, kind) })
+		return a.awaitShowingPending(ctx, c, id, func() error {
+			if a.structured() {
+				res, err := a.fetchResult(ctx, c, id, kind)
+				if err != nil {
+					return err
+				}
+				return a.printData(statusRecord{Result: res})
+			}
+			return a.printResult(ctx, c, id, kind)
+		})
 	}
 	res, err := a.watchOptimize(ctx, c, id)
 	if err != nil {
 		return err
 	}
+	if a.structured() {
+		return a.printData(statusRecord{Result: res})
+	}
 	printOptimizeResult(w, res)
+	fmt.Fprintln(w)
+	printTrials(w, res.Trials, res.Pareto)
 	return nil
 }
