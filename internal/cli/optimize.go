@@ -24,6 +24,7 @@ type optimizeFlags struct {
 	valset     string
 	inputs     []string
 	metric     string
+	label      string
 	optimizer  string
 	params     string
 	param      []string
@@ -67,6 +68,7 @@ LM calls and cost the run plans for.`,
 	fs.StringVar(&f.valset, "valset", "", "validation examples (JSONL or CSV); optional, optimizers split or reuse the trainset without it")
 	fs.StringSliceVar(&f.inputs, "inputs", nil, "input keys of the examples, comma-separated (default: the program's input fields)")
 	fs.StringVar(&f.metric, "metric", "exact_match", "metric registered on the worker (built in: exact_match, f1, passage_match, numeric_match)")
+	bindLabel(fs, &f.label)
 	fs.StringVar(&f.optimizer, "optimizer", "bootstrap_random_search", "optimizer: "+strings.Join(optimize.Names(), ", "))
 	fs.StringArrayVar(&f.param, "param", nil, "optimizer parameter key=value, repeatable (values are JSON when they parse, else strings)")
 	fs.StringVar(&f.params, "params", "", "optimizer parameters as a JSON object; --param entries override its keys")
@@ -131,6 +133,9 @@ func (a *app) optimize(cmd *cobra.Command, f *optimizeFlags) error {
 		}
 		val = &v
 	}
+	if err := newRunCheck(f.optimizer, params, sp, f.inputs, f.metric, f.label, f.trainset, train, f.valset, val).check(); err != nil {
+		return err
+	}
 
 	if f.dryRun {
 		return a.dryRun(f, params, sp, train, val)
@@ -138,7 +143,7 @@ func (a *app) optimize(cmd *cobra.Command, f *optimizeFlags) error {
 
 	in := workflows.OptimizeInput{
 		Optimizer: f.optimizer, Params: params, Program: ref,
-		Trainset: train.ref(f.inputs), Metric: f.metric, FailureScore: f.failureScr,
+		Trainset: train.ref(f.inputs), Metric: f.metric, Label: f.label, FailureScore: f.failureScr,
 		Budget: f.budget, Execution: f.exec,
 	}
 	if val != nil {
