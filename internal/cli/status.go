@@ -67,7 +67,7 @@ func (a *app) status(ctx context.Context, c client.Client, id string) error {
 	}
 	a.printInfo(info, progress)
 	if info.GetStatus() != enumspb.WORKFLOW_EXECUTION_STATUS_COMPLETED {
-		return nil
+		return a.ended(ctx, c, info)
 	}
 	return a.printResult(ctx, c, id, kind)
 }
