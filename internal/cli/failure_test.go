@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -15,44 +16,41 @@ import (
 	"github.com/stretchr/testify/require"
 	commonpb "go.temporal.io/api/common/v1"
 	enumspb "go.temporal.io/api/enums/v1"
+	failurepb "go.temporal.io/api/failure/v1"
 	workflowpb "go.temporal.io/api/workflow/v1"
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/converter"
-	sdklog "go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/mocks"
 	"go.temporal.io/sdk/temporal"
-	"go.temporal.io/sdk/testsuite"
 
 	"github.com/durable-dspy/durable-dspy/activities"
-	"github.com/durable-dspy/durable-dspy/dspy/lm"
-	"github.com/durable-dspy/durable-dspy/dspy/spec"
 	"github.com/durable-dspy/durable-dspy/internal/exitcode"
-	"github.com/durable-dspy/durable-dspy/internal/testkit"
-	"github.com/durable-dspy/durable-dspy/simlm"
 	"github.com/durable-dspy/durable-dspy/worker/temporalconn"
 	"github.com/durable-dspy/durable-dspy/workflows"
 )
 
-// failedRunError runs an optimization in the SDK's test environment on a
-// trainset the worker cannot read, and returns the error the SDK hands a
-// client for it: the whole nested chain, as "starter status" gets it.
+// failedRunError is the error the SDK hands a client for an optimization
+// whose trainset the worker cannot read, decoded from the failure the
+// server records as the SDK decodes it: the workflow's own error wrapping
+// the activity's, which wraps the activity's configuration error and its
+// causes, each repeating the message of the ones inside.
 func failedRunError(t *testing.T) (error, string) {
 	t.Helper()
-	_, taskLM := testkit.SimLM(t, simlm.Config{Seed: 1}, lm.Options{})
-	var ts testsuite.WorkflowTestSuite
-	ts.SetLogger(sdklog.NewStructuredLogger(slog.New(slog.DiscardHandler)))
-	env := ts.NewTestWorkflowEnvironment()
-	require.NoError(t, workflows.Register(env, workflows.Config{TaskLM: taskLM}))
 	missing := t.TempDir() + "/gone.jsonl"
-	env.ExecuteWorkflow(workflows.OptimizeWorkflowName, workflows.OptimizeInput{
-		Optimizer: "labeled_fewshot",
-		Program:   activities.ProgramRef{Spec: spec.Program{Module: "predict", Signature: "question -> answer"}.JSON()},
-		Trainset:  activities.DatasetRef{Path: missing}, Metric: "exact_match",
-	})
-	err := env.GetWorkflowError()
-	require.Error(t, err)
-	return err, missing
+	_, readErr := os.ReadFile(missing)
+	cause := fmt.Errorf("dataset %s: %w (the path is read on the worker's machine)", missing, readErr)
+	fc := temporal.GetDefaultFailureConverter()
+	activityFailure := &failurepb.Failure{
+		Message: "activity error",
+		FailureInfo: &failurepb.Failure_ActivityFailureInfo{ActivityFailureInfo: &failurepb.ActivityFailureInfo{
+			ActivityType: &commonpb.ActivityType{Name: activities.LoadDatasetName}, ActivityId: "5",
+			RetryState: enumspb.RETRY_STATE_NON_RETRYABLE_FAILURE,
+		}},
+		Cause: fc.ErrorToFailure(temporal.NewNonRetryableApplicationError(cause.Error(), activities.ErrTypeConfig, cause)),
+	}
+	workflowErr := fmt.Errorf("load trainset: %w", fc.FailureToError(activityFailure))
+	return fc.FailureToError(fc.ErrorToFailure(workflowErr)), missing
 }
 
 // fakeClient is a Temporal client that knows one run, with the status
