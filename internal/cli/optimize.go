@@ -46,8 +46,10 @@ func newOptimizeCmd(a *app) *cobra.Command {
 		Short: "Start an optimization as a durable workflow",
 		Long: `Start an optimization: an optimizer compiles a program (a name registered on
 the worker, or a declarative spec file) against a trainset and valset, scored
-by a metric registered on the worker. Files are checked here first, so a
-missing file or malformed line fails at once, naming it.
+by a metric registered on the worker. The inputs are checked here first, as
+the workflow checks them (files, optimizer parameters, metric, every
+example's input fields and the metric's --label field), so a run that would
+fail on them is not started and the message names the flag, file and line.
 
 Prints the workflow ID and the Web UI link. --wait follows the run with a live
 progress bar and ends printing baseline versus optimized score; --out then
