@@ -81,6 +81,14 @@ func (a *Activities) DescribeProgram(ctx context.Context, ref ProgramRef) (Progr
 	if err != nil {
 		return ProgramDescription{}, configError(fmt.Errorf("build program %s: %w", ref, err))
 	}
+	return Describe(p), nil
+}
+
+// Describe returns a program's description: its predictors' signatures, its
+// starting state, and its input fields, each once in the order the
+// predictors declare them. DescribeProgram describes a program so on the
+// worker; a client that can build the program describes it the same way.
+func Describe(p dspy.Module) ProgramDescription {
 	t := optimize.TaskFor(p, nil, nil)
 	desc := ProgramDescription{Student: t.Student, Signatures: t.Signatures}
 	seen := map[string]bool{}
@@ -92,7 +100,7 @@ func (a *Activities) DescribeProgram(ctx context.Context, ref ProgramRef) (Progr
 			}
 		}
 	}
-	return desc, nil
+	return desc
 }
 
 // RunBatch runs a candidate program on a batch of examples and scores each.
@@ -107,7 +115,7 @@ func (a *Activities) RunBatch(ctx context.Context, in RunBatchInput) (RunBatchOu
 	if err != nil {
 		return RunBatchOutput{}, configError(err)
 	}
-	metric, err := a.cfg.Catalog.Metric(in.Metric)
+	metric, err := a.cfg.Catalog.MetricFor(in.Metric, in.Label)
 	if err != nil {
 		return RunBatchOutput{}, configError(err)
 	}

@@ -76,6 +76,20 @@ func (c *Catalog) Metric(name string) (evaluate.Metric, error) {
 	return c.metrics.Lookup(name)
 }
 
+// MetricFor returns the metric registered under name, reading label as its
+// gold field. A built-in metric is built for label (see evaluate.Builtin); a
+// metric registered in code reads the fields it was written for, and label
+// only names the field the data must have for it. An empty label is the
+// metric as registered.
+func (c *Catalog) MetricFor(name, label string) (evaluate.Metric, error) {
+	if label != "" {
+		if m, ok := evaluate.Builtin(name, label); ok {
+			return m, nil
+		}
+	}
+	return c.metrics.Lookup(name)
+}
+
 // ProgramNames lists the registered program names, sorted.
 func (c *Catalog) ProgramNames() []string {
 	return slices.Sorted(maps.Keys(c.programs))

@@ -87,12 +87,7 @@ func presentInputs(examples []dspy.Example, ref DatasetRef) ([]string, error) {
 	if len(examples) == 0 {
 		return nil, fmt.Errorf("dataset %s is empty", ref.Path)
 	}
-	var keys []string
-	for _, k := range ref.ProgramInputs {
-		if examples[0].Has(k) {
-			keys = append(keys, k)
-		}
-	}
+	keys := presentKeys(examples[0], ref.ProgramInputs)
 	if len(keys) == 0 {
 		return nil, fmt.Errorf("dataset %s has none of the program's input fields %q (its first example has %q); rename the columns or name the inputs explicitly", ref.Path, ref.ProgramInputs, examples[0].Keys())
 	}
@@ -104,6 +99,18 @@ func presentInputs(examples []dspy.Example, ref DatasetRef) ([]string, error) {
 		}
 	}
 	return keys, nil
+}
+
+// presentKeys returns the program's input fields that ex has: the inputs a
+// dataset that names none takes, judged by its first example.
+func presentKeys(ex dspy.Example, programInputs []string) []string {
+	var keys []string
+	for _, k := range programInputs {
+		if ex.Has(k) {
+			keys = append(keys, k)
+		}
+	}
+	return keys
 }
 
 // MarkInputs returns the examples with keys marked as their inputs, replacing

@@ -68,9 +68,12 @@ type ProgramDescription struct {
 
 // RunBatchInput asks a worker to run a candidate on a batch and score it.
 type RunBatchInput struct {
-	Program      ProgramRef `json:"program"`
-	Metric       string     `json:"metric"`
-	FailureScore float64    `json:"failure_score"`
+	Program ProgramRef `json:"program"`
+	Metric  string     `json:"metric"`
+	// Label is the gold field a built-in metric reads instead of "answer";
+	// empty for the default (see Catalog.MetricFor).
+	Label        string  `json:"label,omitempty"`
+	FailureScore float64 `json:"failure_score"`
 	// InputKeys are the dataset's input keys. The batch's examples carry
 	// their own marking; these mark only examples that arrive without one,
 	// from batches scheduled before examples carried it.

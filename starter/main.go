@@ -19,8 +19,10 @@
 //	starter serve --spec qa.yaml --state program.json --name qa --addr 127.0.0.1:8080
 //	starter serve --config serve.yaml             # several programs over HTTP
 //
-// Exit codes: 0 on success, 1 when a run failed, 2 on bad usage (a flag, a
-// file or a line at fault, which the message names).
+// Exit codes, the same for every command: 0 on success (a run completed),
+// 1 when a run failed or was canceled or terminated, 2 on bad usage (a
+// flag, a file or a line at fault, which the message names), 130 when
+// interrupted.
 package main
 
 import (

@@ -27,6 +27,7 @@ type temporalEngine struct {
 	// run holds what activities need to know about the program and metric.
 	program      activities.ProgramRef
 	metric       string
+	label        string
 	failureScore float64
 	inputKeys    []string
 	ctl          *control
@@ -126,7 +127,7 @@ func (e *temporalEngine) Run(_ context.Context, b optimize.Batch) ([]optimize.Ou
 		chunk.RecordCalls = *e.exec.RecordLMCalls
 		summary := fmt.Sprintf("%s · examples %s", labelOr(b.Label, "batch"), idRange(chunk.IDs))
 		f := e.startBatch(summary, activities.RunBatchInput{
-			Program: e.program, Metric: e.metric, FailureScore: e.failureScore, InputKeys: e.inputKeys, Batch: chunk,
+			Program: e.program, Metric: e.metric, Label: e.label, FailureScore: e.failureScore, InputKeys: e.inputKeys, Batch: chunk,
 		})
 		chunks = append(chunks, pending{future: f, from: from})
 	}

@@ -13,7 +13,11 @@ import (
 // scores it as DSPy's Evaluate does. Failed examples are kept and scored with
 // the failure score, never dropped.
 func Evaluate(ctx workflow.Context, in EvaluateInput) (EvaluateResult, error) {
-	loaded, err := loadTask(ctx, in.Program, taskData{Name: "dataset", Ref: in.Dataset})
+	source := taskData{Name: "dataset", Ref: in.Dataset}
+	loaded, err := loadTask(ctx, in.Program, source)
+	if err == nil {
+		err = checkTask("", nil, in.Program, loaded, []taskData{source}, in.Metric, in.Label)
+	}
 	if err != nil {
 		return EvaluateResult{}, err
 	}
@@ -29,7 +33,7 @@ func Evaluate(ctx workflow.Context, in EvaluateInput) (EvaluateResult, error) {
 		return EvaluateResult{}, err
 	}
 	eng := &temporalEngine{
-		ctx: ctx, exec: in.Execution.withDefaults(), program: in.Program, metric: in.Metric,
+		ctx: ctx, exec: in.Execution.withDefaults(), program: in.Program, metric: in.Metric, label: in.Label,
 		failureScore: in.FailureScore, inputKeys: data.InputKeys, ctl: ctl,
 	}
 	eng.outageLimit = outageLimit(ctx, eng.exec)

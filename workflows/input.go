@@ -21,8 +21,11 @@ type OptimizeInput struct {
 	Student  *dspy.ProgramState     `json:"student,omitempty"`
 	Trainset activities.DatasetRef  `json:"trainset"`
 	Valset   *activities.DatasetRef `json:"valset,omitempty"`
-	// Metric is a metric name registered on the worker.
+	// Metric is a metric name registered on the worker, and Label the gold
+	// field it reads when a built-in metric should read another than
+	// "answer" (see activities.Catalog.MetricFor).
 	Metric       string    `json:"metric"`
+	Label        string    `json:"label,omitempty"`
 	FailureScore float64   `json:"failure_score,omitempty"`
 	Budget       Budget    `json:"budget,omitempty"`
 	Execution    Execution `json:"execution,omitempty"`
@@ -145,12 +148,14 @@ type Status struct {
 
 // EvaluateInput evaluates a program state on a dataset.
 type EvaluateInput struct {
-	Program      activities.ProgramRef `json:"program"`
-	State        *dspy.ProgramState    `json:"state,omitempty"`
-	Dataset      activities.DatasetRef `json:"dataset"`
-	Metric       string                `json:"metric"`
-	FailureScore float64               `json:"failure_score,omitempty"`
-	Execution    Execution             `json:"execution,omitempty"`
+	Program activities.ProgramRef `json:"program"`
+	State   *dspy.ProgramState    `json:"state,omitempty"`
+	Dataset activities.DatasetRef `json:"dataset"`
+	Metric  string                `json:"metric"`
+	// Label is the gold field the metric reads, as OptimizeInput.Label.
+	Label        string    `json:"label,omitempty"`
+	FailureScore float64   `json:"failure_score,omitempty"`
+	Execution    Execution `json:"execution,omitempty"`
 }
 
 // EvaluateResult is an evaluation's score and per-example outcomes.

@@ -45,7 +45,7 @@ func Optimize(ctx workflow.Context, in OptimizeInput) (OptimizeResult, error) {
 	}
 
 	eng := &temporalEngine{
-		ctx: ctx, exec: in.Execution.withDefaults(), program: in.Program, metric: in.Metric,
+		ctx: ctx, exec: in.Execution.withDefaults(), program: in.Program, metric: in.Metric, label: in.Label,
 		failureScore: in.FailureScore, inputKeys: inputKeys, ctl: ctl, budget: in.Budget,
 	}
 	eng.outageLimit = outageLimit(ctx, eng.exec)
@@ -103,6 +103,9 @@ func prepareTask(ctx workflow.Context, in OptimizeInput) (optimize.Task, []strin
 		data = append(data, taskData{Name: "valset", Ref: *in.Valset, Pinned: pinned[1]})
 	}
 	loaded, err := loadTask(ctx, in.Program, data...)
+	if err == nil {
+		err = checkTask(in.Optimizer, in.Params, in.Program, loaded, data, in.Metric, in.Label)
+	}
 	if err != nil {
 		return optimize.Task{}, nil, hashes, err
 	}

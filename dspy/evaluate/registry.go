@@ -26,12 +26,11 @@ type Registry struct {
 // The LM judge is not built in, because it needs an LM; register
 // Judge(JudgeConfig{LM: lm}) under a name of your choice.
 func NewRegistry() *Registry {
-	return &Registry{metrics: map[string]Metric{
-		"exact_match":   ExactMatch("answer"),
-		"f1":            F1("answer"),
-		"passage_match": PassageMatch("answer", "context"),
-		"numeric_match": NumericMatch("answer", 1e-9),
-	}}
+	r := &Registry{metrics: map[string]Metric{}}
+	for _, name := range BuiltinNames() {
+		r.metrics[name], _ = Builtin(name, DefaultLabel)
+	}
+	return r
 }
 
 // Register adds m under name. Names are taken once: registering a name twice

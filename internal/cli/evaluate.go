@@ -23,6 +23,7 @@ type evaluateFlags struct {
 	dataset      string
 	inputs       []string
 	metric       string
+	label        string
 	failureScore float64
 	exec         workflows.Execution
 	id           string
@@ -51,6 +52,7 @@ failed examples scored, never dropped. --out writes one JSON line per example.`,
 	fs.StringVar(&f.dataset, "dataset", "", "examples to score (JSONL or CSV); required")
 	fs.StringSliceVar(&f.inputs, "inputs", nil, "input keys of the examples, comma-separated (default: the program's input fields)")
 	fs.StringVar(&f.metric, "metric", "exact_match", "metric registered on the worker")
+	bindLabel(fs, &f.label)
 	fs.Float64Var(&f.failureScore, "failure-score", 0, "score of an example whose run fails")
 	fs.IntVar(&f.exec.BatchSize, "batch-size", 0, "examples per batch activity (0 = default)")
 	fs.IntVar(&f.exec.MaxParallelActivities, "max-parallel-activities", 0, "batch activities in flight at once (0 = default)")
@@ -78,8 +80,11 @@ func (a *app) evaluate(cmd *cobra.Command, f *evaluateFlags) error {
 	if f.exec.BatchSize < 0 || f.exec.MaxParallelActivities < 0 {
 		return usagef("--batch-size and --max-parallel-activities must not be negative")
 	}
+	if err := newRunCheck("", nil, sp, f.inputs, f.metric, f.label, f.dataset, data, "", nil).check(); err != nil {
+		return err
+	}
 	in := workflows.EvaluateInput{
-		Program: ref, State: state, Dataset: data.ref(f.inputs), Metric: f.metric,
+		Program: ref, State: state, Dataset: data.ref(f.inputs), Metric: f.metric, Label: f.label,
 		FailureScore: f.failureScore, Execution: f.exec,
 	}
 	id := f.id

@@ -66,7 +66,7 @@ func (a *app) compiledProgram(ctx context.Context, c client.Client, id, what str
 		return res, usagef("%s is a %s run, not an optimization; only optimizations compile a program", id, kind)
 	}
 	if st := info.GetStatus(); st != enumspb.WORKFLOW_EXECUTION_STATUS_COMPLETED {
-		return res, fmt.Errorf("%s is %s: %s needs a completed optimization (\"starter stop %s\" finishes it now with the best so far)", id, executionStatus(st), what, id)
+		return res, notCompleted(id, st, what)
 	}
 	if err := c.GetWorkflow(ctx, id, "").Get(ctx, &res); err != nil {
 		return res, runFailed(id, err)

@@ -25,6 +25,7 @@ type optimizeFlags struct {
 	valset     string
 	inputs     []string
 	metric     string
+	label      string
 	optimizer  string
 	params     string
 	param      []string
@@ -46,8 +47,10 @@ func newOptimizeCmd(a *app) *cobra.Command {
 		Short: "Start an optimization as a durable workflow",
 		Long: `Start an optimization: an optimizer compiles a program (a name registered on
 the worker, or a declarative spec file) against a trainset and valset, scored
-by a metric registered on the worker. Files are checked here first, so a
-missing file or malformed line fails at once, naming it.
+by a metric registered on the worker. The inputs are checked here first, as
+the workflow checks them (files, optimizer parameters, metric, every
+example's input fields and the metric's --label field), so a run that would
+fail on them is not started and the message names the flag, file and line.
 
 Prints the workflow ID and the Web UI link. --wait follows the run with a live
 progress bar and ends printing baseline versus optimized score; --out then
@@ -68,6 +71,7 @@ LM calls and cost the run plans for.`,
 	fs.StringVar(&f.valset, "valset", "", "validation examples (JSONL or CSV); optional, optimizers split or reuse the trainset without it")
 	fs.StringSliceVar(&f.inputs, "inputs", nil, "input keys of the examples, comma-separated (default: the program's input fields)")
 	fs.StringVar(&f.metric, "metric", "exact_match", "metric registered on the worker (built in: exact_match, f1, passage_match, numeric_match)")
+	bindLabel(fs, &f.label)
 	fs.StringVar(&f.optimizer, "optimizer", "bootstrap_random_search", "optimizer: "+strings.Join(optimize.Names(), ", "))
 	fs.StringArrayVar(&f.param, "param", nil, "optimizer parameter key=value, repeatable (values are JSON when they parse, else strings)")
 	fs.StringVar(&f.params, "params", "", "optimizer parameters as a JSON object; --param entries override its keys")
@@ -133,6 +137,9 @@ func (a *app) optimize(cmd *cobra.Command, f *optimizeFlags) error {
 		}
 		val = &v
 	}
+	if err := newRunCheck(f.optimizer, params, sp, f.inputs, f.metric, f.label, f.trainset, train, f.valset, val).check(); err != nil {
+		return err
+	}
 
 	if f.dryRun {
 		return a.dryRun(f, params, sp, train, val)
@@ -140,7 +147,7 @@ func (a *app) optimize(cmd *cobra.Command, f *optimizeFlags) error {
 
 	in := workflows.OptimizeInput{
 		Optimizer: f.optimizer, Params: params, Program: ref,
-		Trainset: train.ref(f.inputs), Metric: f.metric, FailureScore: f.failureScr,
+		Trainset: train.ref(f.inputs), Metric: f.metric, Label: f.label, FailureScore: f.failureScr,
 		Budget: f.budget, Execution: f.exec,
 	}
 	if val != nil {

@@ -208,7 +208,7 @@ func (a *app) watchOptimize(ctx context.Context, c client.Client, id string) (wo
 // runFailed wraps a workflow's failure with its ID, keeping the cause so
 // exitCode can tell bad input from a failed run.
 func runFailed(id string, err error) error {
-	return fmt.Errorf("run %s failed: %w", id, err)
+	return &runError{id: id, err: err}
 }
 
 // printOptimizeResult prints baseline versus optimized score and what the

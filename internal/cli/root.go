@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"fmt"
 	"io"
 	"log/slog"
 	"os"
@@ -113,10 +112,7 @@ func (a *app) run(ctx context.Context, args []string) int {
 	root := newRootCmd(a)
 	root.SetArgs(args)
 	err := root.ExecuteContext(ctx)
-	if err != nil {
-		fmt.Fprintf(a.stderr, "error: %v\n", err)
-	}
-	return exitCode(err)
+	return a.exit(ctx, err)
 }
 
 // newRootCmd builds the command tree. Subcommands are listed in one place,
@@ -129,7 +125,8 @@ func newRootCmd(a *app) *cobra.Command {
 Temporal workflows, follows and steers them, exports compiled programs, and
 runs or inspects programs locally. "starter demo" shows it all with no workerlib.
 
-Exit codes: 0 success, 1 the run failed, 2 bad usage.`,
+Exit codes, the same for every command: 0 success (a run completed), 1 the
+run failed or was canceled or terminated, 2 bad usage, 130 interrupted.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		// Without this, cobra reports an unknown subcommand as a plain error,

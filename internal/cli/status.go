@@ -91,9 +91,11 @@ func (a *app) status(ctx context.Context, c client.Client, id string, trials boo
 		}
 	}
 	if trials {
-		return a.printRunTrials(ctx, c, info, live)
+		if err := a.printRunTrials(ctx, c, info, live); err != nil {
+			return err
+		}
 	}
-	return nil
+	return a.ended(ctx, c, info)
 }
 
 // printResult prints a completed run's result.

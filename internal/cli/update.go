@@ -20,6 +20,10 @@ func (a *app) sendUpdate(ctx context.Context, id, update string) error {
 		if st := info.GetStatus(); st != enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING {
 			return usagef("%s is %s: only a running optimization can %s", id, executionStatus(st), update)
 		}
+		if answer, done := pausedAlready(ctx, c, id, update); done {
+			fmt.Fprintf(a.stdout, "%s: %s\n", id, answer)
+			return nil
+		}
 		h, err := c.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
 			WorkflowID: id, UpdateName: update, WaitForStage: client.WorkflowUpdateStageCompleted,
 		})

@@ -1,8 +1,10 @@
 // Package exitcode is the exit-status convention durable-dspy's binaries
 // share, so that scripts can tell a failed run from a command line to fix:
-// OK on success, Failure when the run failed, Usage when the user must
-// change a flag, a file or a line. A usage mistake is an error wrapped in
-// UsageError; Of maps any error to its status.
+// OK on success (a run completed), Failure when the run failed or was
+// canceled or terminated, Usage when the user must change a flag, a file or
+// a line, Interrupted when the command itself was interrupted. A usage
+// mistake is an error wrapped in UsageError; Of maps any error to its
+// status.
 package exitcode
 
 import (
@@ -15,6 +17,9 @@ const (
 	OK      = 0
 	Failure = 1
 	Usage   = 2
+	// Interrupted is the status of a command stopped by SIGINT or SIGTERM,
+	// 128 plus SIGINT's number, as shells report it.
+	Interrupted = 130
 )
 
 // UsageError marks a mistake in how a binary was called: a flag, file or
