@@ -55,6 +55,9 @@ type Loaded struct {
 	Runner Runner
 	// Origin says where the program's tuned state came from.
 	Origin Origin
+	// Spec is the declarative spec the program was built from, when it was;
+	// a durable runner sends it to the worker, which builds the same program.
+	Spec *spec.Program
 }
 
 // Runner runs a program on one request's inputs, returning the output fields
@@ -130,7 +133,7 @@ func (s SpecSource) Load(context.Context) (Loaded, error) {
 	if origin.Kind == "" {
 		origin.Kind = "spec"
 	}
-	return Loaded{Signature: sig, Module: m, Origin: origin}, nil
+	return Loaded{Signature: sig, Module: m, Origin: origin, Spec: &p}, nil
 }
 
 // FactorySource builds a program written in Go from its constructor and,

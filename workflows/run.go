@@ -40,6 +40,9 @@ type RunProgramInput struct {
 	State *dspy.ProgramState `json:"state,omitempty"`
 	// Inputs are the program's inputs.
 	Inputs dspy.Example `json:"inputs"`
+	// Model, when set, is the model name each LM call asks the worker's
+	// client for (a request's own model wins); empty leaves its default.
+	Model string `json:"model,omitempty"`
 	// CallTimeout bounds one attempt of an LM or tool call (zero means
 	// DefaultRunCallTimeout); HeartbeatTimeout is how soon a call whose
 	// worker died is retried (zero means DefaultRunHeartbeatTimeout).
@@ -100,6 +103,10 @@ func (p programRunner) run(ctx workflow.Context, in RunProgramInput) (RunProgram
 	dctx := dspy.WithToolRunner(dspy.WithLM(context.Background(), bridge), bridge)
 	pred, err := module.Call(dctx, in.Inputs)
 	if err != nil {
+		if ctx.Err() != nil {
+			// Canceled: the run ends as canceled, not as the program's failure.
+			return RunProgramOutput{}, ctx.Err()
+		}
 		return RunProgramOutput{}, runError(err, bridge.usage)
 	}
 	return RunProgramOutput{Outputs: pred.Example, Usage: bridge.usage, ToolCalls: bridge.toolCalls}, nil
@@ -184,6 +191,9 @@ func (b *runBridge) options(summary string) workflow.Context {
 // so a failed run still reports what it cost.
 func (b *runBridge) Call(_ context.Context, req dspy.LMRequest) (dspy.LMResponse, error) {
 	b.lmCalls++
+	if req.Model == "" {
+		req.Model = b.in.Model
+	}
 	var out activities.CallLMOutput
 	err := workflow.ExecuteActivity(b.options(fmt.Sprintf("LM call %d", b.lmCalls)), activities.CallLMName, activities.CallLMInput{Request: req}).Get(b.ctx, &out)
 	if err != nil {
