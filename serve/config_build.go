@@ -113,7 +113,7 @@ func (c *Config) Build(env BuildEnv) (*Setup, error) {
 			}
 			clients[pc.Model] = client
 		}
-		src, err := programSource(pc, env)
+		src, err := programSource(pc, env, false)
 		if err != nil {
 			return fail(fmt.Errorf("serve config: program %s: %w", pc.Name, err))
 		}
@@ -128,17 +128,17 @@ func durableSource(pc ProgramConfig, model string, env BuildEnv) (Source, error)
 	if env.Durable == nil {
 		return nil, errors.New("durable: true needs a Temporal connection, which was not given here")
 	}
-	base, err := programSource(pc, env)
+	base, err := programSource(pc, env, true)
 	if err != nil {
 		return nil, err
 	}
 	return env.Durable(pc, model, base)
 }
 
-func programSource(pc ProgramConfig, env BuildEnv) (Source, error) {
+func programSource(pc ProgramConfig, env BuildEnv, toolsElsewhere bool) (Source, error) {
 	var src Source
 	if pc.Spec != "" {
-		src = SpecSource{SpecFile: pc.Spec, StateFile: pc.State, Tools: env.Tools}
+		src = SpecSource{SpecFile: pc.Spec, StateFile: pc.State, Tools: env.Tools, ToolsElsewhere: toolsElsewhere}
 	} else {
 		if env.Registered == nil {
 			return nil, fmt.Errorf("program %q: no registry of Go programs was given", pc.Program)

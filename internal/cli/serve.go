@@ -277,7 +277,7 @@ func (a *app) flagPlan(ctx context.Context, f *serveFlags, logger *slog.Logger) 
 	if err != nil {
 		return nil, err
 	}
-	var src serve.Source = serve.SpecSource{SpecFile: f.spec, StateFile: f.state}
+	var src serve.Source = serve.SpecSource{SpecFile: f.spec, StateFile: f.state, ToolsElsewhere: f.durable}
 	if f.fromRun != "" {
 		src = a.runSource(f.fromRun, src)
 	}

@@ -7,7 +7,6 @@ import (
 	"fmt"
 
 	"github.com/durable-dspy/durable-dspy/activities"
-	"github.com/durable-dspy/durable-dspy/dspy"
 	"github.com/durable-dspy/durable-dspy/serve"
 )
 
@@ -51,8 +50,10 @@ func (s Source) Load(ctx context.Context) (serve.Loaded, error) {
 	default:
 		return serve.Loaded{}, errors.New("durable source: the base is not a spec; name the Go program the worker registers in Registered")
 	}
-	state := dspy.StateOf(loaded.Module)
-	r.State = &state
+	// The state applied here, not the module's: a module built here may hold
+	// placeholders for the worker's tools, whose descriptions its ReAct
+	// instructions would carry.
+	r.State = loaded.State
 	loaded.Module, loaded.Runner = nil, &r
 	return loaded, nil
 }
