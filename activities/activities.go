@@ -68,6 +68,8 @@ func (a *Activities) Register(r Registrar) {
 	r.RegisterActivityWithOptions(a.DescribeProgram, activity.RegisterOptions{Name: DescribeProgramName})
 	r.RegisterActivityWithOptions(a.RunBatch, activity.RegisterOptions{Name: RunBatchName})
 	r.RegisterActivityWithOptions(a.Prompt, activity.RegisterOptions{Name: PromptName})
+	r.RegisterActivityWithOptions(a.CallLM, activity.RegisterOptions{Name: CallLMName})
+	r.RegisterActivityWithOptions(a.CallTool, activity.RegisterOptions{Name: CallToolName})
 }
 
 // DescribeProgram builds the program once and returns its predictors'

@@ -90,6 +90,26 @@ func (c *Catalog) MetricFor(name, label string) (evaluate.Metric, error) {
 	return c.metrics.Lookup(name)
 }
 
+// Tool returns the tool registered under name.
+func (c *Catalog) Tool(name string) (*dspy.Tool, bool) {
+	t, ok := c.tools[name]
+	return t, ok
+}
+
+// Tools returns the registered tools by name, for building specs that use
+// them. The map is a copy.
+func (c *Catalog) Tools() spec.Tools {
+	return maps.Clone(c.tools)
+}
+
+// toolNames lists the tool names for an error message.
+func (c *Catalog) toolNames() string {
+	if len(c.tools) == 0 {
+		return "no tools"
+	}
+	return strings.Join(slices.Sorted(maps.Keys(c.tools)), ", ")
+}
+
 // ProgramNames lists the registered program names, sorted.
 func (c *Catalog) ProgramNames() []string {
 	return slices.Sorted(maps.Keys(c.programs))

@@ -6,6 +6,8 @@ const (
 	DescribeProgramName = "dspy.DescribeProgram"
 	RunBatchName        = "dspy.RunBatch"
 	PromptName          = "dspy.Prompt"
+	CallLMName          = "dspy.CallLM"
+	CallToolName        = "dspy.CallTool"
 )
 
 // Error types of non-retryable application errors, so workflows and clients can

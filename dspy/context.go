@@ -13,6 +13,7 @@ const (
 	traceKey
 	callOptionsKey
 	usageKey
+	toolRunnerKey
 )
 
 // WithLM returns a context whose predictors call lm unless they have their own.
@@ -70,3 +71,24 @@ func CallOptionsFromContext(ctx context.Context) CallOptions {
 
 // Float returns a pointer to f, for optional settings such as Temperature.
 func Float(f float64) *float64 { return &f }
+
+// ToolRunner runs tool calls on a module's behalf. A durable runtime supplies
+// one so that each call becomes a recorded, retried step of its own instead
+// of running inline; Tool.Call hands the call over once its arguments have
+// been checked.
+type ToolRunner interface {
+	// RunTool runs tool with args, which have already passed the tool's
+	// schema, and returns what the model is shown.
+	RunTool(ctx context.Context, tool *Tool, args map[string]any) (any, error)
+}
+
+// WithToolRunner returns a context whose tool calls r runs.
+func WithToolRunner(ctx context.Context, r ToolRunner) context.Context {
+	return context.WithValue(ctx, toolRunnerKey, r)
+}
+
+// ToolRunnerFromContext returns the runner set with WithToolRunner, or nil.
+func ToolRunnerFromContext(ctx context.Context) ToolRunner {
+	r, _ := ctx.Value(toolRunnerKey).(ToolRunner)
+	return r
+}

@@ -76,6 +76,7 @@ func NewReAct(sig Signature, tools ...*Tool) (*ReAct, error) {
 	if err != nil {
 		return nil, err
 	}
+	finish.builtin = true
 	r.tools = append(r.tools, finish)
 	r.byName[finishToolName] = finish
 

@@ -30,7 +30,11 @@ type Tool struct {
 	// strictArgs rejects argument names the schema does not list, with the
 	// message DSPy uses, before schema validation sees them.
 	strictArgs bool
-	fn         ToolFunc
+	// builtin marks a tool a module adds itself (ReAct's finish): its
+	// function only returns a constant, so it runs in place even under a
+	// ToolRunner, which knows only the tools a user registers.
+	builtin bool
+	fn      ToolFunc
 }
 
 // ToolFunc is the untyped form of a tool's function: it receives the arguments
@@ -179,9 +183,10 @@ func (t *Tool) ArgNames() []string {
 	return append(names, rest...)
 }
 
-// Call validates args against the schema and runs the tool. A panic in the
-// tool's function is returned as an error, so one bad tool cannot crash an agent.
-func (t *Tool) Call(ctx context.Context, args map[string]any) (result any, err error) {
+// Call validates args against the schema and runs the tool, or hands it to
+// the context's ToolRunner when one is set. A panic in the tool's function is
+// returned as an error, so one bad tool cannot crash an agent.
+func (t *Tool) Call(ctx context.Context, args map[string]any) (any, error) {
 	if args == nil {
 		args = map[string]any{}
 	}
@@ -197,12 +202,30 @@ func (t *Tool) Call(ctx context.Context, args map[string]any) (result any, err e
 			return nil, fmt.Errorf("invalid arguments: %w", err)
 		}
 	}
+	if r := ToolRunnerFromContext(ctx); r != nil && !t.builtin {
+		return r.RunTool(ctx, t, args)
+	}
+	return t.Run(ctx, args)
+}
+
+// Run runs the tool's function on args without checking them against the
+// schema or asking a context's ToolRunner: it is what a ToolRunner calls
+// once it has taken the call over. A panic in the function is returned as an
+// error, so one bad tool cannot crash an agent.
+func (t *Tool) Run(ctx context.Context, args map[string]any) (result any, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			result, err = nil, fmt.Errorf("tool %s panicked: %v", t.name, r)
 		}
 	}()
 	return t.fn(ctx, args)
+}
+
+// ToolObservation renders a tool's result as ReAct shows it to the model in
+// its trajectory. A runtime that records tool results (a durable one, say)
+// keeps this text in place of the value, and the prompts stay the same.
+func ToolObservation(result any) string {
+	return formatFieldValue(NewField("observation", StringType), result)
 }
 
 // String renders the tool as DSPy lists it in ReAct's instructions:

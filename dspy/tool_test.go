@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/durable-dspy/durable-dspy/dspy"
+	"github.com/durable-dspy/durable-dspy/dspy/dspytest"
 )
 
 type weatherArgs struct {
@@ -157,4 +158,55 @@ func TestNewToolWithSchema_ValidatesAgainstTheGivenSchema(t *testing.T) {
 
 	_, err = dspy.NewToolWithSchema("bad", "", &jsonschema.Schema{Type: "string"}, func(context.Context, map[string]any) (any, error) { return nil, nil })
 	assert.Error(t, err, "arguments must be an object")
+}
+
+// recordingRunner takes tool calls over and records them.
+type recordingRunner struct{ calls []string }
+
+func (r *recordingRunner) RunTool(_ context.Context, tool *dspy.Tool, args map[string]any) (any, error) {
+	r.calls = append(r.calls, tool.Name())
+	return "ran elsewhere", nil
+}
+
+// A context's ToolRunner takes a tool's call over once the arguments have
+// passed the schema; bad arguments never reach it, and ReAct's own finish
+// tool still runs in place.
+func TestToolRunnerTakesCallsOver(t *testing.T) {
+	ran := false
+	tool, err := dspy.NewTool("add", "Adds.", func(_ context.Context, a struct{ A, B int }) (int, error) {
+		ran = true
+		return a.A + a.B, nil
+	})
+	require.NoError(t, err)
+	runner := &recordingRunner{}
+	ctx := dspy.WithToolRunner(context.Background(), runner)
+
+	out, err := tool.Call(ctx, map[string]any{"A": 1, "B": 2})
+	require.NoError(t, err)
+	assert.Equal(t, "ran elsewhere", out)
+	assert.False(t, ran)
+
+	_, err = tool.Call(ctx, map[string]any{"A": "one"})
+	require.Error(t, err)
+	assert.Equal(t, []string{"add"}, runner.calls)
+
+	out, err = tool.Run(context.Background(), map[string]any{"A": 1, "B": 2})
+	require.NoError(t, err)
+	assert.Equal(t, 3, out)
+
+	agent, err := dspy.NewReAct(dspy.MustSignature("question -> answer"), tool)
+	require.NoError(t, err)
+	lm := dspytest.ScriptedLM(
+		dspytest.ChatReply("next_thought", "done", "next_tool_name", "finish", "next_tool_args", "{}"),
+		dspytest.ChatReply("reasoning", "r", "answer", "a"),
+	)
+	_, err = agent.Call(dspy.WithLM(ctx, lm), dspy.NewExample("question", "q"))
+	require.NoError(t, err)
+	assert.Equal(t, []string{"add"}, runner.calls, "finish ran in place")
+}
+
+// ToolObservation is the text ReAct shows the model for a result.
+func TestToolObservation(t *testing.T) {
+	assert.Equal(t, "plain", dspy.ToolObservation("plain"))
+	assert.Equal(t, `{"a": 1}`, dspy.ToolObservation(map[string]any{"a": 1}))
 }

@@ -127,9 +127,14 @@ type ProgramConfig struct {
 	// optimization run whose result is the state instead.
 	State   string `yaml:"state"`
 	FromRun string `yaml:"from_run"`
-	// Model names an entry of models.
+	// Model names an entry of models. A durable program may leave it out:
+	// the worker's LM client makes its calls, asked for the alias's model
+	// name when one is given (the alias's endpoint and key are not used).
 	Model  string       `yaml:"model"`
 	Limits LimitsConfig `yaml:"limits"`
+	// Durable runs each request as a Temporal workflow on a durable-dspy
+	// worker, each LM and tool call an activity (see package serve/durable).
+	Durable bool `yaml:"durable"`
 }
 
 // LimitsConfig is Limits in YAML.
@@ -258,7 +263,9 @@ func (c *Config) Validate() error {
 			bad("%s: state and from_run are exclusive: the state comes from a file or from a run", where)
 		}
 		if p.Model == "" {
-			bad("%s: model is required: name an entry of models", where)
+			if !p.Durable {
+				bad("%s: model is required: name an entry of models", where)
+			}
 		} else if _, ok := c.Models[p.Model]; !ok {
 			bad("%s: model %q is not defined under models (defined: %s)", where, p.Model, strings.Join(sortedKeys(c.Models), ", "))
 		}

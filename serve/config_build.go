@@ -28,6 +28,10 @@ type BuildEnv struct {
 	// FromRun returns a source that builds base and loads the state the
 	// optimization run runID produced. Needed when a program says "from_run:".
 	FromRun func(runID string, base Source) (Source, error)
+	// Durable returns base's durable form (a serve/durable.Source), asked
+	// for the model name given (empty for the worker's default). Needed when
+	// a program says "durable: true".
+	Durable func(pc ProgramConfig, model string, base Source) (Source, error)
 }
 
 // Setup is a config turned into what a server needs.
@@ -88,6 +92,20 @@ func (c *Config) Build(env BuildEnv) (*Setup, error) {
 	setup.Options.Auth = auth
 	clients := map[string]*lm.Client{}
 	for _, pc := range c.Programs {
+		if pc.Durable {
+			src, err := durableSource(pc, c.Models[pc.Model].Model, env)
+			if err != nil {
+				return fail(fmt.Errorf("serve config: program %s: %w", pc.Name, err))
+			}
+			model := c.Models[pc.Model].Model
+			if model == "" {
+				model = "worker default"
+			}
+			setup.Options.Programs = append(setup.Options.Programs, Program{
+				Name: pc.Name, Source: src, Model: model, Limits: pc.Limits.Limits(),
+			})
+			continue
+		}
 		client, ok := clients[pc.Model]
 		if !ok {
 			if client, err = setup.newClient(pc.Model, c.Models[pc.Model], getenv); err != nil {
@@ -95,7 +113,7 @@ func (c *Config) Build(env BuildEnv) (*Setup, error) {
 			}
 			clients[pc.Model] = client
 		}
-		src, err := programSource(pc, env)
+		src, err := programSource(pc, env, false)
 		if err != nil {
 			return fail(fmt.Errorf("serve config: program %s: %w", pc.Name, err))
 		}
@@ -106,10 +124,21 @@ func (c *Config) Build(env BuildEnv) (*Setup, error) {
 	return setup, nil
 }
 
-func programSource(pc ProgramConfig, env BuildEnv) (Source, error) {
+func durableSource(pc ProgramConfig, model string, env BuildEnv) (Source, error) {
+	if env.Durable == nil {
+		return nil, errors.New("durable: true needs a Temporal connection, which was not given here")
+	}
+	base, err := programSource(pc, env, true)
+	if err != nil {
+		return nil, err
+	}
+	return env.Durable(pc, model, base)
+}
+
+func programSource(pc ProgramConfig, env BuildEnv, toolsElsewhere bool) (Source, error) {
 	var src Source
 	if pc.Spec != "" {
-		src = SpecSource{SpecFile: pc.Spec, StateFile: pc.State, Tools: env.Tools}
+		src = SpecSource{SpecFile: pc.Spec, StateFile: pc.State, Tools: env.Tools, ToolsElsewhere: toolsElsewhere}
 	} else {
 		if env.Registered == nil {
 			return nil, fmt.Errorf("program %q: no registry of Go programs was given", pc.Program)

@@ -55,6 +55,9 @@ type ErrorDetail struct {
 	Fields []FieldError `json:"fields,omitempty"`
 	// RequestID matches the X-Request-ID header and the request log line.
 	RequestID string `json:"request_id,omitempty"`
+	// RunID names the durable run the request started, when it did: GET
+	// /v1/runs/{run_id} gives its result once it finishes.
+	RunID string `json:"run_id,omitempty"`
 }
 
 // apiError is a failed request: what the client is told, plus what only the
@@ -69,6 +72,9 @@ type apiError struct {
 	detail string
 	// raw is an LM reply that did not parse, for the log.
 	raw string
+	// runID names the durable run the request started, so a client whose
+	// wait ended can still ask for its result.
+	runID string
 }
 
 func newAPIError(status int, code, message string) *apiError {
@@ -138,5 +144,5 @@ func writeError(w http.ResponseWriter, e *apiError, requestID string) {
 	if e.status == http.StatusUnauthorized {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="dspy-serve"`)
 	}
-	writeJSON(w, e.status, ErrorBody{Error: ErrorDetail{Code: e.code, Message: e.message, Fields: e.fields, RequestID: requestID}})
+	writeJSON(w, e.status, ErrorBody{Error: ErrorDetail{Code: e.code, Message: e.message, Fields: e.fields, RequestID: requestID, RunID: e.runID}})
 }

@@ -188,6 +188,7 @@ func (h *Handler) routes() *http.ServeMux {
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /v1/programs/{name}", h.serveProgram)
 	mux.HandleFunc("GET /v1/programs", h.guard(false, h.serveList))
+	mux.HandleFunc("GET /v1/runs/{id}", h.guard(false, h.serveRun))
 	mux.HandleFunc("GET /openapi.json", h.guard(false, h.serveOpenAPI))
 	mux.HandleFunc("GET /health/live", h.guard(h.opts.Auth.OpenHealth, h.serveLive))
 	mux.HandleFunc("GET /health/ready", h.guard(h.opts.Auth.OpenHealth, h.serveReady))
@@ -199,7 +200,7 @@ func (h *Handler) routes() *http.ServeMux {
 	// The mux answers unknown paths and wrong methods in plain text; these
 	// answer them in JSON like everything else.
 	for path, allow := range map[string]string{
-		"/v1/programs/{name}": "POST", "/v1/programs": "GET, HEAD", "/openapi.json": "GET, HEAD",
+		"/v1/programs/{name}": "POST", "/v1/programs": "GET, HEAD", "/v1/runs/{id}": "GET, HEAD", "/openapi.json": "GET, HEAD",
 		"/health/live": "GET, HEAD", "/health/ready": "GET, HEAD", "/metrics": "GET, HEAD",
 	} {
 		mux.HandleFunc(path, func(w http.ResponseWriter, r *http.Request) {
@@ -238,6 +239,10 @@ type call struct {
 	// ran is set once the program ran, so usage is worth reporting.
 	ran bool
 	err *apiError
+	// durable is what the request asks of a durable program; accepted is
+	// set when its run was started to be answered later (202).
+	durable  durableRequest
+	accepted bool
 }
 
 func (h *Handler) serveProgram(w http.ResponseWriter, r *http.Request) {
@@ -256,16 +261,27 @@ func (h *Handler) runProgram(w http.ResponseWriter, r *http.Request, c *call) in
 		writeError(w, c.err, c.requestID)
 		return c.err.status
 	}
+	d, e := readDurableRequest(r.Header)
+	if e != nil {
+		c.err = e
+		writeError(w, e, c.requestID)
+		return e.status
+	}
+	c.durable = d
 	out, e := h.execute(r.Context(), c, r.PathValue("name"), func() ([]byte, *apiError) {
 		return readBody(w, r, h.maxBody)
 	})
-	if c.ran {
+	if c.ran && !c.accepted {
 		setUsageHeaders(w.Header(), c.usage)
 	}
 	if e != nil {
 		c.err = e
 		writeError(w, e, c.requestID)
 		return e.status
+	}
+	if c.accepted {
+		writeAccepted(w, c.line.RunID)
+		return http.StatusAccepted
 	}
 	writeRaw(w, http.StatusOK, out)
 	return http.StatusOK
@@ -324,7 +340,14 @@ func (h *Handler) execute(ctx context.Context, c *call, name string, read func()
 	}
 	s.pm.inFlight.Inc()
 	runStart := time.Now()
-	outputs, usage, runErr := h.run(ctx, s, v, inputs)
+	var outputs dspy.Example
+	var usage dspy.Usage
+	var runErr *apiError
+	if dr, ok := v.runner.(DurableRunner); ok {
+		outputs, usage, runErr = h.runDurable(ctx, c, s, dr, inputs)
+	} else {
+		outputs, usage, runErr = h.run(ctx, s, v, inputs)
+	}
 	s.adm.observe(time.Since(runStart))
 	s.pm.inFlight.Dec()
 	release()
@@ -332,6 +355,9 @@ func (h *Handler) execute(ctx context.Context, c *call, name string, read func()
 	c.usage, c.ran = usage, true
 	if runErr != nil {
 		return nil, runErr
+	}
+	if c.accepted {
+		return nil, nil
 	}
 	out, merr := json.Marshal(outputs)
 	if merr != nil {

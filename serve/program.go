@@ -11,6 +11,8 @@ import (
 	"path/filepath"
 	"sync"
 
+	"github.com/google/jsonschema-go/jsonschema"
+
 	"github.com/durable-dspy/durable-dspy/dspy"
 	"github.com/durable-dspy/durable-dspy/dspy/spec"
 )
@@ -55,6 +57,12 @@ type Loaded struct {
 	Runner Runner
 	// Origin says where the program's tuned state came from.
 	Origin Origin
+	// Spec is the declarative spec the program was built from, when it was;
+	// a durable runner sends it to the worker, which builds the same program.
+	Spec *spec.Program
+	// State is the compiled state applied to Module, nil when none was; a
+	// durable runner sends it to the worker with the spec.
+	State *dspy.ProgramState
 }
 
 // Runner runs a program on one request's inputs, returning the output fields
@@ -96,6 +104,11 @@ type SpecSource struct {
 	StateFile string
 	// Tools are the tools a react spec may name.
 	Tools spec.Tools
+	// ToolsElsewhere says the program's tools run elsewhere (on a durable
+	// worker): a tool the spec names that Tools lacks is stood in for by a
+	// placeholder that only names it, so the program can be described and
+	// its state checked here.
+	ToolsElsewhere bool
 }
 
 // Load reads the spec and state and builds a fresh module.
@@ -119,18 +132,22 @@ func (s SpecSource) Load(context.Context) (Loaded, error) {
 	if err != nil {
 		return Loaded{}, fmt.Errorf("program spec: %w", err)
 	}
-	m, err := p.Build(s.Tools)
+	tools := s.Tools
+	if s.ToolsElsewhere {
+		tools = withPlaceholders(tools, p.Tools)
+	}
+	m, err := p.Build(tools)
 	if err != nil {
 		return Loaded{}, err
 	}
-	origin, err := applyState(m, s.StateFile)
+	origin, st, err := applyState(m, s.StateFile)
 	if err != nil {
 		return Loaded{}, err
 	}
 	if origin.Kind == "" {
 		origin.Kind = "spec"
 	}
-	return Loaded{Signature: sig, Module: m, Origin: origin}, nil
+	return Loaded{Signature: sig, Module: m, Origin: origin, Spec: &p, State: st}, nil
 }
 
 // FactorySource builds a program written in Go from its constructor and,
@@ -156,35 +173,56 @@ func (s FactorySource) Load(context.Context) (Loaded, error) {
 	if err != nil {
 		return Loaded{}, fmt.Errorf("build program: %w", err)
 	}
-	origin, err := applyState(m, s.StateFile)
+	origin, st, err := applyState(m, s.StateFile)
 	if err != nil {
 		return Loaded{}, err
 	}
 	if origin.Kind == "" {
 		origin.Kind = "code"
 	}
-	return Loaded{Signature: s.Signature, Module: m, Origin: origin}, nil
+	return Loaded{Signature: s.Signature, Module: m, Origin: origin, State: st}, nil
+}
+
+// withPlaceholders adds to tools a stand-in for each name they lack. A
+// stand-in only names its tool: calling it is an error.
+func withPlaceholders(tools spec.Tools, names []string) spec.Tools {
+	out := spec.Tools{}
+	for name, t := range tools {
+		out[name] = t
+	}
+	for _, name := range names {
+		if _, ok := out[name]; ok {
+			continue
+		}
+		t, err := dspy.NewToolWithSchema(name, "", &jsonschema.Schema{Type: "object"}, func(context.Context, map[string]any) (any, error) {
+			return nil, fmt.Errorf("tool %s runs on the worker, not here", name)
+		})
+		if err == nil {
+			out[name] = t
+		}
+	}
+	return out
 }
 
 // applyState loads path into m and records the file's hash; no path leaves m
-// as built.
-func applyState(m dspy.Module, path string) (Origin, error) {
+// as built. It returns the state it applied.
+func applyState(m dspy.Module, path string) (Origin, *dspy.ProgramState, error) {
 	if path == "" {
-		return Origin{}, nil
+		return Origin{}, nil, nil
 	}
 	b, err := os.ReadFile(path)
 	if err != nil {
-		return Origin{}, fmt.Errorf("load state: %w", err)
+		return Origin{}, nil, fmt.Errorf("load state: %w", err)
 	}
 	var st dspy.ProgramState
 	if err := json.Unmarshal(b, &st); err != nil {
-		return Origin{}, fmt.Errorf("load state %s: not a saved DSPy program: %w", filepath.Base(path), err)
+		return Origin{}, nil, fmt.Errorf("load state %s: not a saved DSPy program: %w", filepath.Base(path), err)
 	}
 	if err := dspy.LoadState(m, st); err != nil {
-		return Origin{}, fmt.Errorf("load state %s: %w", filepath.Base(path), err)
+		return Origin{}, nil, fmt.Errorf("load state %s: %w", filepath.Base(path), err)
 	}
 	sum := sha256.Sum256(b)
-	return Origin{Kind: "state_file", StateFile: filepath.Base(path), StateSHA256: hex.EncodeToString(sum[:])}, nil
+	return Origin{Kind: "state_file", StateFile: filepath.Base(path), StateSHA256: hex.EncodeToString(sum[:])}, &st, nil
 }
 
 // moduleRunner runs an in-process module with the program's LM.
@@ -210,17 +248,23 @@ type countingLM struct {
 func (c *countingLM) Call(ctx context.Context, req dspy.LMRequest) (dspy.LMResponse, error) {
 	resp, err := c.lm.Call(ctx, req)
 	c.mu.Lock()
-	c.u.Calls++
-	if err == nil {
-		c.u.PromptTokens += resp.Usage.PromptTokens
-		c.u.CompletionTokens += resp.Usage.CompletionTokens
-		c.u.Cost += resp.Usage.Cost
-		if resp.CacheHit {
-			c.u.CacheHits++
-		}
-	}
+	c.u = c.u.Add(billed(resp, err))
 	c.mu.Unlock()
 	return resp, err
+}
+
+// billed is what one LM call cost: the requests the server answered (an
+// answered retry is one more, and a client that reports none made one),
+// with tokens and cost from the reply.
+func billed(resp dspy.LMResponse, err error) dspy.Usage {
+	u := resp.Usage
+	if u.Calls == 0 {
+		u.Calls = 1
+	}
+	if err == nil && resp.CacheHit && u.CacheHits == 0 {
+		u.CacheHits = 1
+	}
+	return u
 }
 
 func (c *countingLM) ModelName() string { return c.lm.ModelName() }

@@ -35,6 +35,8 @@ type LogLine struct {
 	CacheHits        int             `json:"cache_hits"`
 	// RawReply is an LM reply that did not parse (502s only), clipped.
 	RawReply string `json:"raw_reply"`
+	// RunID names the durable run a request started or joined.
+	RunID string `json:"run_id,omitempty"`
 }
 
 // redacted stands in for inputs or outputs the log must not keep.

@@ -13,6 +13,8 @@ import (
 // binaries are the worker and CLI under test, built once by TestMain.
 var binaries struct {
 	worker, starter string
+	// toolworker is a worker with a slow tool, for durable ReAct runs.
+	toolworker string
 }
 
 // TestMain builds the worker and starter binaries into a temporary directory
@@ -36,6 +38,7 @@ func runTests(m *testing.M) int {
 	}
 	binaries.worker = filepath.Join(dir, "worker")
 	binaries.starter = filepath.Join(dir, "starter")
+	binaries.toolworker = filepath.Join(dir, "toolworker")
 
 	code := m.Run()
 	stopSharedServer()
@@ -43,18 +46,19 @@ func runTests(m *testing.M) int {
 	return code
 }
 
-// buildBinaries runs `go build -o dir/ ./worker ./starter` at the module root.
+// buildBinaries runs `go build -o dir/ ./worker ./starter ./tests/toolworker`
+// at the module root.
 func buildBinaries(dir string) error {
 	root, err := moduleRoot()
 	if err != nil {
 		return err
 	}
-	cmd := exec.Command("go", "build", "-o", dir+string(filepath.Separator), "./worker", "./starter")
+	cmd := exec.Command("go", "build", "-o", dir+string(filepath.Separator), "./worker", "./starter", "./tests/toolworker")
 	cmd.Dir = root
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Run(); err != nil {
-		return fmt.Errorf("go build ./worker ./starter: %w\n%s", err, out.String())
+		return fmt.Errorf("go build ./worker ./starter ./tests/toolworker: %w\n%s", err, out.String())
 	}
 	return nil
 }

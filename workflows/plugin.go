@@ -41,13 +41,15 @@ type Config struct {
 	Concurrency int
 }
 
-// newActivities builds the activities cfg describes.
-func (cfg Config) newActivities() (*activities.Activities, error) {
+// newActivities builds the activities cfg describes and the catalog they
+// share with the RunProgram workflow.
+func (cfg Config) newActivities() (*activities.Activities, *activities.Catalog, error) {
 	catalog, err := activities.NewCatalog(cfg.Programs, cfg.Metrics, cfg.Tools)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return activities.New(activities.Config{Catalog: catalog, TaskLM: cfg.TaskLM, PromptLM: cfg.PromptLM, Concurrency: cfg.Concurrency})
+	acts, err := activities.New(activities.Config{Catalog: catalog, TaskLM: cfg.TaskLM, PromptLM: cfg.PromptLM, Concurrency: cfg.Concurrency})
+	return acts, catalog, err
 }
 
 // NewPlugin returns a Temporal worker plugin that registers durable-dspy's
@@ -58,14 +60,14 @@ func (cfg Config) newActivities() (*activities.Activities, error) {
 //
 // It fails when cfg does, before any worker starts.
 func NewPlugin(cfg Config) (*temporal.SimplePlugin, error) {
-	acts, err := cfg.newActivities()
+	acts, catalog, err := cfg.newActivities()
 	if err != nil {
 		return nil, err
 	}
 	return temporal.NewSimplePlugin(temporal.SimplePluginOptions{
 		Name: PluginName,
 		RunContextBefore: func(_ context.Context, opts temporal.SimplePluginRunContextBeforeOptions) error {
-			RegisterWorkflows(opts.Registry)
+			registerWorkflows(opts.Registry, catalog)
 			acts.Register(opts.Registry)
 			return nil
 		},
@@ -91,20 +93,28 @@ type Registrar interface {
 // as NewPlugin does. Use it where plugins do not run, such as the SDK's
 // test environment.
 func Register(r Registrar, cfg Config) error {
-	acts, err := cfg.newActivities()
+	acts, catalog, err := cfg.newActivities()
 	if err != nil {
 		return err
 	}
-	RegisterWorkflows(r)
+	registerWorkflows(r, catalog)
 	acts.Register(r)
 	return nil
 }
 
 // RegisterWorkflows registers the workflows alone, under the names workers
-// register them: for a replayer, which runs no activities.
+// register them: for a replayer, which runs no activities. Its RunProgram
+// knows no Go-registered programs or tools, so it replays runs of inline
+// specs without tools; Register and NewPlugin give it the worker's.
 func RegisterWorkflows(r WorkflowRegistrar) {
+	catalog, _ := activities.NewCatalog(nil, nil, nil)
+	registerWorkflows(r, catalog)
+}
+
+func registerWorkflows(r WorkflowRegistrar, catalog *activities.Catalog) {
 	r.RegisterWorkflowWithOptions(Optimize, workflow.RegisterOptions{Name: OptimizeWorkflowName})
 	r.RegisterWorkflowWithOptions(Evaluate, workflow.RegisterOptions{Name: EvaluateWorkflowName})
+	r.RegisterWorkflowWithOptions(programRunner{catalog: catalog}.run, workflow.RegisterOptions{Name: RunProgramWorkflowName})
 }
 
 var (

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"encoding/json"
 	"fmt"
 
 	"github.com/spf13/cobra"
@@ -12,6 +11,8 @@ import (
 
 func newRunCmd(a *app) *cobra.Command {
 	f := &localFlags{}
+	var durable bool
+	var id string
 	cmd := &cobra.Command{
 		Use:   "run --spec FILE [--state FILE] --input key=value...",
 		Short: "Run a program here on one input and print the prediction as JSON",
@@ -19,11 +20,24 @@ func newRunCmd(a *app) *cobra.Command {
 worker's is ($OPENAI_API_KEY and $OPENAI_BASE_URL, or --lm-base-url and
 --lm-model), or the simulated LM when neither key nor base URL is set. --state
 applies a compiled program (DSPy JSON from "starter export"). Prints the
-prediction's fields as a JSON object.`,
+prediction's fields as a JSON object.
+
+--durable runs it on a worker instead, as a workflow (the same one "starter
+serve" runs durable programs with): each LM call and each tool call is an
+activity, retried on its own and shown in the Web UI, and a worker that dies
+mid-run is replaced without paying again for finished calls. The worker's LM
+and tools are used, so react specs work.`,
 		Example: `  starter run --spec qa.yaml --state program.json --input question="What is 7 times 6?"
-  starter run --spec qa.yaml --input-json '{"question": "What is 7 times 6?"}'`,
+  starter run --spec qa.yaml --input-json '{"question": "What is 7 times 6?"}'
+  starter run --durable --spec agent.yaml --input question="Who wrote Dune?"`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if durable {
+				return a.runDurable(cmd.Context(), f, id)
+			}
+			if id != "" {
+				return usagef("--id names the workflow of a --durable run")
+			}
 			m, err := f.build()
 			if err != nil {
 				return err
@@ -42,15 +56,12 @@ prediction's fields as a JSON object.`,
 			if err != nil {
 				return inputError(err)
 			}
-			enc := json.NewEncoder(a.stdout)
-			enc.SetEscapeHTML(false)
-			if a.output != outputJSONL {
-				enc.SetIndent("", "  ")
-			}
-			return enc.Encode(pred.Example)
+			return printPrediction(a, pred.Example)
 		},
 	}
 	bindLocalFlags(cmd, f)
+	cmd.Flags().BoolVar(&durable, "durable", false, "run on a worker as a workflow, each LM and tool call an activity")
+	cmd.Flags().StringVar(&id, "id", "", "workflow ID of a --durable run (default dspy-run-<random>)")
 	bindWorkerFlags(cmd, &a.opts, lmconfig.FlagBaseURL, lmconfig.FlagModel, lmconfig.FlagTimeout, lmconfig.FlagMaxRetries, lmconfig.FlagSim)
 	return cmd
 }

@@ -58,6 +58,7 @@ type serveFlags struct {
 	openHealth     bool
 	openMetrics    bool
 	mcp            bool
+	durable        bool
 }
 
 // Flags "starter serve" defines, named in its messages.
@@ -67,6 +68,7 @@ const (
 	flagServeState     = "state"
 	flagServeName      = "name"
 	flagServeFromRun   = "from-run"
+	flagServeDurable   = "durable"
 	flagServeAddr      = "addr"
 	flagMaxConcurrent  = "max-concurrent"
 	flagMaxQueue       = "max-queue"
@@ -155,6 +157,7 @@ serving its previous version.`,
 	fs.BoolVar(&f.openHealth, flagOpenHealth, false, "answer /health/live and /health/ready without a token")
 	fs.BoolVar(&f.openMetrics, flagOpenMetrics, false, "answer /metrics without a token")
 	fs.BoolVar(&f.mcp, flagServeMCP, false, "also serve each program as an MCP tool at /mcp (Streamable HTTP)")
+	fs.BoolVar(&f.durable, flagServeDurable, false, "run each request as a workflow on a durable-dspy worker (--address, --task-queue), each LM and tool call an activity; Idempotency-Key, Prefer: respond-async and GET /v1/runs/{id} then apply")
 	bindWorkerFlags(cmd, &a.opts, serveLMFlags...)
 	// A disk cache is one process's at a time, and a worker in the same
 	// directory already holds it; a server keeps its cache in memory (a
@@ -199,7 +202,7 @@ func (a *app) serve(cmd *cobra.Command, f *serveFlags) error {
 	if f.config != "" {
 		plan, err = a.configPlan(cmd, f, logger)
 	} else {
-		plan, err = a.flagPlan(f, logger)
+		plan, err = a.flagPlan(cmd.Context(), f, logger)
 	}
 	if err != nil {
 		return err
@@ -257,7 +260,7 @@ func checkServeFlags(cmd *cobra.Command, f *serveFlags) error {
 }
 
 // flagPlan builds the one program the flags describe.
-func (a *app) flagPlan(f *serveFlags, logger *slog.Logger) (*servePlan, error) {
+func (a *app) flagPlan(ctx context.Context, f *serveFlags, logger *slog.Logger) (*servePlan, error) {
 	if err := checkFile(flagServeSpec, f.spec); err != nil {
 		return nil, err
 	}
@@ -274,21 +277,37 @@ func (a *app) flagPlan(f *serveFlags, logger *slog.Logger) (*servePlan, error) {
 	if err != nil {
 		return nil, err
 	}
-	var src serve.Source = serve.SpecSource{SpecFile: f.spec, StateFile: f.state}
+	var src serve.Source = serve.SpecSource{SpecFile: f.spec, StateFile: f.state, ToolsElsewhere: f.durable}
 	if f.fromRun != "" {
 		src = a.runSource(f.fromRun, src)
 	}
-	clients, err := lmconfig.Open(a.opts.LM, logger)
-	if err != nil {
-		return nil, err
+	plan := &servePlan{}
+	program := serve.Program{Name: name, Source: src}
+	if f.durable {
+		d := &durableDialer{a: a, ctx: ctx, plan: plan}
+		var err error
+		if program.Source, err = d.source(name, a.opts.LM.Model, "", src); err != nil {
+			return nil, err
+		}
+		program.Model = a.opts.LM.Model
+		if program.Model == "" {
+			program.Model = "worker default"
+		}
+		plan.lmDesc = "the worker's, on task queue " + a.opts.Temporal.TaskQueue
+	} else {
+		clients, err := lmconfig.Open(a.opts.LM, logger)
+		if err != nil {
+			return nil, err
+		}
+		program.LM = clients.Task
+		plan.lmDesc, plan.closers = clients.Description(), []func() error{clients.Close}
 	}
-	plan := &servePlan{lmDesc: clients.Description(), closers: []func() error{clients.Close}}
 	plan.setup = &serve.Setup{
 		Addr:         f.addr,
 		Timeouts:     f.timeouts,
 		DrainTimeout: f.drainTimeout,
 		Options: serve.Options{
-			Programs:      []serve.Program{{Name: name, Source: src, LM: clients.Task}},
+			Programs:      []serve.Program{program},
 			MaxConcurrent: f.maxConcurrent,
 			Limits:        serve.Limits{MaxQueue: f.maxQueue, QueueTimeout: f.queueTimeout, RequestTimeout: f.requestTimeout},
 			LogDir:        f.logDir,
@@ -380,6 +399,7 @@ func (a *app) configPlan(cmd *cobra.Command, f *serveFlags, logger *slog.Logger)
 		logger.Warn("simulated LM settings ignored: no model alias of the config runs on the simulated LM", "flag", "--"+lmconfig.FlagSim)
 	}
 	plan.lmDesc = descs
+	var dialer *durableDialer
 	setup, err := cfg.Build(serve.BuildEnv{
 		Getenv: func(name string) string {
 			if name == simKeyEnv {
@@ -392,6 +412,12 @@ func (a *app) configPlan(cmd *cobra.Command, f *serveFlags, logger *slog.Logger)
 		},
 		FromRun: func(runID string, base serve.Source) (serve.Source, error) {
 			return a.runSource(runID, base), nil
+		},
+		Durable: func(pc serve.ProgramConfig, model string, base serve.Source) (serve.Source, error) {
+			if dialer == nil {
+				dialer = &durableDialer{a: a, ctx: cmd.Context(), plan: plan}
+			}
+			return dialer.source(pc.Name, model, pc.Program, base)
 		},
 	})
 	if err != nil {

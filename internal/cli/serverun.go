@@ -59,6 +59,7 @@ func (s *runSource) Load(ctx context.Context) (serve.Loaded, error) {
 		return serve.Loaded{}, fmt.Errorf("the compiled program of run %s does not fit the spec: %w", s.runID, err)
 	}
 	loaded.Origin = serve.Origin{Kind: "run", RunID: s.runID}
+	loaded.State = st
 	return loaded, nil
 }
 
