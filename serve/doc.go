@@ -37,6 +37,7 @@
 //   - GET /health/live, GET /health/ready (503 while loading or draining, or
 //     while a runner's dependency is down).
 //   - GET /metrics: Prometheus metrics, namespace dspy_serve.
+//   - GET /v1/runs/{id}: a durable program's run (see Durable runs).
 //   - /mcp, with Options.MCP: the programs as MCP tools over Streamable HTTP
 //     (see MCP below).
 //
@@ -90,6 +91,16 @@
 // text, with "request_id" and "lm_usage" in its _meta; a failure is a tool
 // error (isError) whose text is the ErrorBody the HTTP endpoint would send,
 // field problems included. Bearer tokens, when configured, guard /mcp too.
+//
+// # Durable runs
+//
+// A program whose Loaded.Runner is a DurableRunner (package serve/durable
+// runs programs as Temporal workflows) gets three more abilities: an
+// Idempotency-Key header names the run ("run:<program>:<key>"), so a retry
+// joins the run it started instead of paying again (other inputs under the
+// key are a 409); "Prefer: respond-async" answers 202 with the run's URL at
+// once; and GET /v1/runs/{id} reports the run, with its outputs once done. A
+// request whose deadline passes answers 504 with the run_id to ask for later.
 //
 // # Config
 //

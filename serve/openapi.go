@@ -48,6 +48,7 @@ func (h *Handler) openAPIDocument() map[string]any {
 					"code":       map[string]any{"type": "string", "description": "Stable machine-readable reason."},
 					"message":    map[string]any{"type": "string"},
 					"request_id": map[string]any{"type": "string"},
+					"run_id":     map[string]any{"type": "string", "description": "The durable run the request started; GET /v1/runs/{run_id} gives its result."},
 					"fields": map[string]any{"type": "array", "description": "Each input field's problem (422).",
 						"items": map[string]any{"type": "object", "required": []any{"field", "problem"},
 							"properties": map[string]any{"field": map[string]any{"type": "string"}, "problem": map[string]any{"type": "string"}}}},
@@ -117,7 +118,7 @@ func (h *Handler) openAPIDocument() map[string]any {
 		schemas[out] = componentSchema(info.OutputSchema, ref, schemas, info.Name)
 		ok := jsonBody(schemaRef(out), "The program's output fields (other fields a module adds, such as reasoning, may follow).")
 		ok["headers"] = usageHeaders
-		paths[info.Path] = map[string]any{"post": map[string]any{
+		post := map[string]any{
 			"operationId": componentName("call", info.Name),
 			"summary":     "Run " + info.Name + " (model " + info.Model + ").",
 			"requestBody": map[string]any{"required": true, "content": map[string]any{"application/json": map[string]any{"schema": schemaRef(in)}}},
@@ -125,7 +126,11 @@ func (h *Handler) openAPIDocument() map[string]any {
 				"200": ok, "400": errorRef, "401": errorRef, "408": errorRef, "413": errorRef, "422": errorRef, "429": errorRef,
 				"500": errorRef, "502": errorRef, "503": errorRef, "504": errorRef,
 			},
-		}}
+		}
+		if h.isDurable(info.Name) {
+			addDurable(post, paths, schemas, jsonBody, errorRef)
+		}
+		paths[info.Path] = map[string]any{"post": post}
 	}
 	components := map[string]any{"schemas": schemas, "responses": responses}
 	doc := map[string]any{
@@ -168,4 +173,62 @@ func (h *Handler) metricsSecurity() []any {
 		return []any{}
 	}
 	return []any{map[string]any{"bearer": []any{}}}
+}
+
+// isDurable tells whether the program's current version runs durably.
+func (h *Handler) isDurable(name string) bool {
+	s, ok := h.slots[name]
+	if !ok {
+		return false
+	}
+	v := s.current.Load()
+	if v == nil {
+		return false
+	}
+	_, durable := v.runner.(DurableRunner)
+	return durable
+}
+
+// addDurable documents what a durable program adds to its POST (the
+// Idempotency-Key and Prefer headers, 202 and 409) and GET /v1/runs/{id}.
+func addDurable(post, paths, schemas map[string]any, jsonBody func(any, string) map[string]any, errorRef map[string]any) {
+	header := func(name, desc string) map[string]any {
+		return map[string]any{"name": name, "in": "header", "required": false, "description": desc, "schema": map[string]any{"type": "string"}}
+	}
+	post["parameters"] = []any{
+		header("Idempotency-Key", "Names the run: a retry with the same key joins it (its result, no second run); other inputs under the key are a 409."),
+		header("Prefer", `"respond-async" answers 202 at once with the run's URL.`),
+	}
+	responses := post["responses"].(map[string]any)
+	accepted := jsonBody(schemaRef("RunAccepted"), "The run started (Prefer: respond-async); GET its status_url for the result.")
+	accepted["headers"] = map[string]any{
+		"Location":           map[string]any{"description": "The run's status URL.", "schema": map[string]any{"type": "string"}},
+		"Preference-Applied": map[string]any{"description": "respond-async", "schema": map[string]any{"type": "string"}},
+	}
+	responses["202"] = accepted
+	responses["409"] = errorRef
+	schemas["RunAccepted"] = map[string]any{
+		"type": "object", "required": []any{"run_id", "status", "status_url"},
+		"properties": map[string]any{
+			"run_id": map[string]any{"type": "string"}, "status": map[string]any{"type": "string"}, "status_url": map[string]any{"type": "string"},
+		},
+	}
+	schemas["RunStatus"] = map[string]any{
+		"type": "object", "required": []any{"run_id", "program", "status", "started_at"},
+		"properties": map[string]any{
+			"run_id":     map[string]any{"type": "string"},
+			"program":    map[string]any{"type": "string"},
+			"status":     map[string]any{"type": "string", "enum": []any{RunRunning, RunCompleted, RunFailed, RunCanceled, RunTerminated, RunTimedOut}},
+			"outputs":    map[string]any{"type": "object", "description": "The output fields of a completed run."},
+			"usage":      map[string]any{"type": "object", "description": "What a finished run's LM calls cost."},
+			"error":      map[string]any{"type": "object", "description": "Why the run did not complete, as an error body's error."},
+			"started_at": map[string]any{"type": "string", "format": "date-time"},
+			"closed_at":  map[string]any{"type": "string", "format": "date-time"},
+		},
+	}
+	paths["/v1/runs/{id}"] = map[string]any{"get": map[string]any{
+		"operationId": "getRun", "summary": "A durable run's status, with its outputs once it completed.",
+		"parameters": []any{map[string]any{"name": "id", "in": "path", "required": true, "schema": map[string]any{"type": "string"}}},
+		"responses":  map[string]any{"200": jsonBody(schemaRef("RunStatus"), "The run."), "401": errorRef, "404": errorRef, "503": errorRef},
+	}}
 }

@@ -36,7 +36,7 @@ type LogLine struct {
 	// RawReply is an LM reply that did not parse (502s only), clipped.
 	RawReply string `json:"raw_reply"`
 	// RunID names the durable run a request started or joined.
-	RunID string `json:"run_id,omitempty"`
+	RunID string `json:"run_id"`
 }
 
 // redacted stands in for inputs or outputs the log must not keep.

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/sdk/client"
@@ -116,6 +117,21 @@ func TestDurableProgramAnswersOnceUnderAnIdempotencyKey(t *testing.T) {
 	resp, conflict := f.do(t, "POST", "/v1/programs/qa", `{"question": "What is 1 + 1?"}`, "Idempotency-Key", "order-1")
 	assert.Equal(t, http.StatusConflict, resp.StatusCode)
 	assert.Equal(t, serve.CodeIdempotencyKeyReused, conflict["error"].(map[string]any)["code"])
+
+	resp, bad := f.do(t, "POST", "/v1/programs/qa", body, "Idempotency-Key", "not a key/")
+	assert.Equal(t, http.StatusBadRequest, resp.StatusCode)
+	assert.Equal(t, serve.CodeInvalidIdempotencyKey, bad["error"].(map[string]any)["code"])
+	assert.Equal(t, afterFirst, f.sim.Stats().Requests)
+}
+
+// jsonValue re-decodes v as plain JSON values, as a validator wants them.
+func jsonValue(t *testing.T, v any) any {
+	t.Helper()
+	b, err := json.Marshal(v)
+	require.NoError(t, err)
+	var out any
+	require.NoError(t, json.Unmarshal(b, &out))
+	return out
 }
 
 // "Prefer: respond-async" answers 202 with the run's URL at once; the run's
@@ -137,6 +153,24 @@ func TestDurableProgramRespondsAsync(t *testing.T) {
 	assert.Equal(t, "qa", status["program"])
 	assert.Contains(t, status["outputs"], "answer")
 	assert.EqualValues(t, 1, status["usage"].(map[string]any)["calls"])
+
+	// The OpenAPI document describes the durable traffic: it validates, and
+	// the real 202 and run bodies match their schemas.
+	docResp, err := http.Get(f.url + "/openapi.json")
+	require.NoError(t, err)
+	raw, err := io.ReadAll(docResp.Body)
+	docResp.Body.Close()
+	require.NoError(t, err)
+	doc, err := openapi3.NewLoader().LoadFromData(raw)
+	require.NoError(t, err)
+	require.NoError(t, doc.Validate(context.Background()), "%s", raw)
+	post := doc.Paths.Find("/v1/programs/qa").Post
+	require.NotNil(t, post.Responses.Status(http.StatusAccepted))
+	require.NotNil(t, post.Responses.Status(http.StatusConflict))
+	require.NoError(t, doc.ValidateSchemaJSON(post.Responses.Status(http.StatusAccepted).Value.Content.Get("application/json").Schema.Value, jsonValue(t, accepted)))
+	getRun := doc.Paths.Find("/v1/runs/{id}").Get
+	require.NotNil(t, getRun)
+	require.NoError(t, doc.ValidateSchemaJSON(getRun.Responses.Status(http.StatusOK).Value.Content.Get("application/json").Schema.Value, jsonValue(t, status)))
 
 	resp, _ = f.do(t, "GET", "/v1/runs/run:qa:nobody", "")
 	assert.Equal(t, http.StatusNotFound, resp.StatusCode)
