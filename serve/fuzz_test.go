@@ -1,6 +1,7 @@
 package serve
 
 import (
+	"net/http"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -57,5 +58,42 @@ func FuzzDecodeInputs(f *testing.F) {
 			n, _ := ex.Get("n")
 			require.IsType(t, 0, n)
 		}
+	})
+}
+
+// FuzzDurableHeaders feeds the durable-run headers and run IDs clients send
+// (Idempotency-Key, Prefer, the {id} of GET /v1/runs/{id}): nothing panics,
+// an accepted key always makes a run ID that names its program back, and a
+// rejected key is a 400.
+func FuzzDurableHeaders(f *testing.F) {
+	for _, seed := range [][3]string{
+		{"7f0c9e2a-1b2c-4d5e-8f90-123456789abc", "respond-async", "run:qa:7f0c9e2a"},
+		{"order-1", "respond-async, wait=10", "run:qa:a:b:c"},
+		{"", "return=minimal;foo=bar, RESPOND-ASYNC", "not-a-run"},
+		{"not a key/", "", "run::x"},
+		{"", "", "run:qa:"},
+	} {
+		f.Add(seed[0], seed[1], seed[2])
+	}
+	f.Fuzz(func(t *testing.T, key, prefer, id string) {
+		h := http.Header{}
+		h.Set("Idempotency-Key", key)
+		h.Set("Prefer", prefer)
+		d, e := readDurableRequest(h)
+		if e != nil {
+			if e.status != http.StatusBadRequest {
+				t.Fatalf("a bad key answered %d", e.status)
+			}
+			return
+		}
+		if key != "" && d.key != key {
+			t.Fatalf("key %q read as %q", key, d.key)
+		}
+		if d.key != "" {
+			if program, ok := programOfRun(RunID("qa", d.key)); !ok || program != "qa" {
+				t.Fatalf("run ID of key %q names %q, %v", d.key, program, ok)
+			}
+		}
+		_, _ = programOfRun(id)
 	})
 }

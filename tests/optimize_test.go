@@ -3,6 +3,7 @@ package tests
 import (
 	"encoding/json"
 	"math"
+	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -112,6 +113,33 @@ func TestOptimizeExportRunUsesTheCompiledProgram(t *testing.T) {
 	answer, ok := pred["answer"].(string)
 	require.True(t, ok, "the prediction has an answer: %v", pred)
 	assert.NotEmpty(t, strings.TrimSpace(answer))
+
+	// serve --from-run fetches the run's compiled program through Temporal,
+	// names the run as its origin, and answers as run with the exported
+	// state does (both on the default simulated LM).
+	s := startServe(t, "--spec", f.spec, "--from-run", id, "--name", "qa", "--address", srv.address())
+	listing, err := http.Get(s.url + "/v1/programs")
+	require.NoError(t, err)
+	var programs struct {
+		Programs []struct {
+			Name   string `json:"name"`
+			Origin struct {
+				Kind  string `json:"kind"`
+				RunID string `json:"run_id"`
+			} `json:"origin"`
+		} `json:"programs"`
+	}
+	require.NoError(t, json.NewDecoder(listing.Body).Decode(&programs))
+	listing.Body.Close()
+	require.Len(t, programs.Programs, 1)
+	assert.Equal(t, "run", programs.Programs[0].Origin.Kind)
+	assert.Equal(t, id, programs.Programs[0].Origin.RunID)
+	served := post(loadClient(1), s.url+"/v1/programs/qa", question)
+	require.Equal(t, http.StatusOK, served.status, "%s", served.body)
+	var servedPred map[string]any
+	require.NoError(t, json.Unmarshal(served.body, &servedPred))
+	assert.Equal(t, answer, servedPred["answer"], "serve --from-run answers as run --state does")
+	assert.Equal(t, 0, s.terminate(t))
 }
 
 // list shows each optimization with its optimizer, program, status and best
