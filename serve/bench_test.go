@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"runtime"
+	runtimemetrics "runtime/metrics"
 	"strconv"
 	"syscall"
 	"testing"
@@ -125,6 +127,8 @@ func benchLevel(b *testing.B, clients int, latency, duration time.Duration) {
 	b.ReportMetric(float64(serve.p99-latency)/1e6, "added_p99_ms")
 	b.ReportMetric(float64(fl.p99-latency)/1e6, "floor_added_p99_ms")
 	b.ReportMetric(h.log.droppedLines(), "log_dropped")
+	b.ReportMetric(serve.heapPerInFlight/1024, "heap_kb/inflight")
+	b.ReportMetric(fl.heapPerInFlight/1024, "floor_heap_kb/inflight")
 	if serve.failed > 0 || fl.failed > 0 {
 		b.Errorf("failed requests: serve %d, floor %d", serve.failed, fl.failed)
 	}
@@ -134,6 +138,11 @@ type attackResult struct {
 	rate, cpuPerReq float64
 	p99             time.Duration
 	failed          int
+	// heapPerInFlight is the peak live heap during the attack beyond the
+	// idle heap before it, per request in flight (one per client). The
+	// simulated LM and the load generator share the process, so only the
+	// difference against the floor's figure belongs to the handler.
+	heapPerInFlight float64
 }
 
 // attack runs a warm-up then a measured closed-loop attack with one worker
@@ -151,9 +160,29 @@ func attack(b *testing.B, name string, targets []vegeta.Target, clients int, dur
 		return m
 	}
 	run(time.Second)
+	runtime.GC()
+	idle := heapObjects()
+	peak := idle
+	stop := make(chan struct{})
+	sampled := make(chan struct{})
+	go func() {
+		defer close(sampled)
+		tick := time.NewTicker(50 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-tick.C:
+				peak = max(peak, heapObjects())
+			}
+		}
+	}()
 	cpu0 := cpuTime()
 	m := run(duration)
 	cpu := cpuTime() - cpu0
+	close(stop)
+	<-sampled
 	n := int(m.Requests)
 	return attackResult{
 		// Requests sent per second of attack: in a closed loop each worker
@@ -163,7 +192,17 @@ func attack(b *testing.B, name string, targets []vegeta.Target, clients int, dur
 		cpuPerReq: float64(cpu) / 1e6 / float64(max(n, 1)),
 		p99:       m.Latencies.P99,
 		failed:    n - m.StatusCodes["200"],
+
+		heapPerInFlight: float64(peak-idle) / float64(clients),
 	}
+}
+
+// heapObjects reads the bytes of live and not yet swept heap objects, without
+// stopping the world as runtime.ReadMemStats would.
+func heapObjects() uint64 {
+	sample := []runtimemetrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
+	runtimemetrics.Read(sample)
+	return sample[0].Value.Uint64()
 }
 
 func cpuTime() time.Duration {
