@@ -129,11 +129,11 @@ func benchLevel(b *testing.B, clients, rounds int, latency, duration time.Durati
 	var serves, floors []attackResult
 	for round := range rounds {
 		if round%2 == 0 {
-			floors = append(floors, attack(b, "floor", floorTargets, clients, duration))
-			serves = append(serves, attack(b, "serve", targets, clients, duration))
+			floors = append(floors, attack(b, "floor", floorTargets, clients, duration, floorSrv))
+			serves = append(serves, attack(b, "serve", targets, clients, duration, served))
 		} else {
-			serves = append(serves, attack(b, "serve", targets, clients, duration))
-			floors = append(floors, attack(b, "floor", floorTargets, clients, duration))
+			serves = append(serves, attack(b, "serve", targets, clients, duration, served))
+			floors = append(floors, attack(b, "floor", floorTargets, clients, duration, floorSrv))
 		}
 	}
 	b.StopTimer()
@@ -203,9 +203,12 @@ type attackResult struct {
 }
 
 // attack runs a warm-up then a measured closed-loop attack with one worker
-// per client.
-func attack(b *testing.B, name string, targets []vegeta.Target, clients int, duration time.Duration) attackResult {
+// per client on srv. It closes the connections its load generators opened
+// when done, so no attack starts with another's idle connections (and their
+// goroutines) still held by a server.
+func attack(b *testing.B, name string, targets []vegeta.Target, clients int, duration time.Duration, srv *httptest.Server) attackResult {
 	b.Helper()
+	defer srv.CloseClientConnections()
 	run := func(d time.Duration) vegeta.Metrics {
 		a := vegeta.NewAttacker(vegeta.Workers(uint64(clients)), vegeta.MaxWorkers(uint64(clients)),
 			vegeta.Connections(clients), vegeta.KeepAlive(true), vegeta.Timeout(time.Minute))
