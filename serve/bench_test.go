@@ -10,6 +10,7 @@ import (
 	"os"
 	"runtime"
 	runtimemetrics "runtime/metrics"
+	"slices"
 	"strconv"
 	"syscall"
 	"testing"
@@ -33,14 +34,22 @@ import (
 //   - cpu_ms/req and floor_cpu_ms/req: process CPU per request (the
 //     simulated LM and the load generator run in this process too, so only
 //     the difference, added_cpu_ms/req, is the handler's own cost);
-//   - added_p99_ms and floor_added_p99_ms: p99 latency beyond the LM's.
+//   - added_p99_ms and floor_added_p99_ms: p99 latency beyond the LM's, and
+//     p99_over_floor_ms their difference; added_p50_ms and
+//     floor_added_p50_ms the same for the median.
 //
-// Each level runs SERVE_BENCH_SECONDS seconds (default 2) per side; run it
+// Each level runs SERVE_BENCH_ROUNDS rounds (default 2) of one attack per
+// side, SERVE_BENCH_SECONDS seconds (default 2) each, the sides alternating
+// which goes first; every metric is the median of a side's rounds. Run it
 // with -benchtime=1x.
 func BenchmarkServe(b *testing.B) {
 	seconds := 2
 	if s, err := strconv.Atoi(os.Getenv("SERVE_BENCH_SECONDS")); err == nil && s > 0 {
 		seconds = s
+	}
+	rounds := 2
+	if s, err := strconv.Atoi(os.Getenv("SERVE_BENCH_ROUNDS")); err == nil && s > 0 {
+		rounds = s
 	}
 	if err := bench.EnsureOpenFiles(8192); err != nil {
 		b.Logf("open files: %v", err)
@@ -50,12 +59,12 @@ func BenchmarkServe(b *testing.B) {
 		latency time.Duration
 	}{{100, 500 * time.Millisecond}, {256, 100 * time.Millisecond}} {
 		b.Run(fmt.Sprintf("clients=%d/latency=%s", level.clients, level.latency), func(b *testing.B) {
-			benchLevel(b, level.clients, level.latency, time.Duration(seconds)*time.Second)
+			benchLevel(b, level.clients, rounds, level.latency, time.Duration(seconds)*time.Second)
 		})
 	}
 }
 
-func benchLevel(b *testing.B, clients int, latency, duration time.Duration) {
+func benchLevel(b *testing.B, clients, rounds int, latency, duration time.Duration) {
 	sim := simlm.New(simlm.Config{Latency: simlm.FixedLatency(latency)})
 	if err := sim.Start(); err != nil {
 		b.Fatal(err)
@@ -113,9 +122,26 @@ func benchLevel(b *testing.B, clients int, latency, duration time.Duration) {
 	}
 
 	b.ResetTimer()
-	serve := attack(b, "serve", targets, clients, duration)
-	fl := attack(b, "floor", floorTargets, clients, duration)
+	// The sides take turns, the first round floor first and the next serve
+	// first, so warm-up, heap growth and whatever else the machine runs in
+	// the meantime fall on both alike; each metric is the median of a
+	// side's rounds.
+	var serves, floors []attackResult
+	for round := range rounds {
+		if round%2 == 0 {
+			floors = append(floors, attack(b, "floor", floorTargets, clients, duration, floorSrv))
+			serves = append(serves, attack(b, "serve", targets, clients, duration, served))
+		} else {
+			serves = append(serves, attack(b, "serve", targets, clients, duration, served))
+			floors = append(floors, attack(b, "floor", floorTargets, clients, duration, floorSrv))
+		}
+	}
 	b.StopTimer()
+	serve, fl := medianResult(serves), medianResult(floors)
+	for i := range serves {
+		b.Logf("round %d: added p99 serve %.1f ms, floor %.1f ms; cpu/req serve %.3f ms, floor %.3f ms",
+			i, float64(serves[i].p99-latency)/1e6, float64(floors[i].p99-latency)/1e6, serves[i].cpuPerReq, floors[i].cpuPerReq)
+	}
 
 	ideal := float64(clients) / latency.Seconds()
 	b.ReportMetric(serve.rate, "req/s")
@@ -126,17 +152,48 @@ func benchLevel(b *testing.B, clients int, latency, duration time.Duration) {
 	b.ReportMetric(serve.cpuPerReq-fl.cpuPerReq, "added_cpu_ms/req")
 	b.ReportMetric(float64(serve.p99-latency)/1e6, "added_p99_ms")
 	b.ReportMetric(float64(fl.p99-latency)/1e6, "floor_added_p99_ms")
+	b.ReportMetric(float64(serve.p99-fl.p99)/1e6, "p99_over_floor_ms")
+	b.ReportMetric(float64(serve.p50-latency)/1e6, "added_p50_ms")
+	b.ReportMetric(float64(fl.p50-latency)/1e6, "floor_added_p50_ms")
 	b.ReportMetric(h.log.droppedLines(), "log_dropped")
 	b.ReportMetric(serve.heapPerInFlight/1024, "heap_kb/inflight")
 	b.ReportMetric(fl.heapPerInFlight/1024, "floor_heap_kb/inflight")
-	if serve.failed > 0 || fl.failed > 0 {
-		b.Errorf("failed requests: serve %d, floor %d", serve.failed, fl.failed)
+	var failed, floorFailed int
+	for i := range serves {
+		failed += serves[i].failed
+		floorFailed += floors[i].failed
+	}
+	if failed > 0 || floorFailed > 0 {
+		b.Errorf("failed requests: serve %d, floor %d", failed, floorFailed)
+	}
+}
+
+// medianResult takes each field's median over rounds separately (the median
+// round by p99 need not be the median by rate).
+func medianResult(rs []attackResult) attackResult {
+	med := func(f func(attackResult) float64) float64 {
+		vs := make([]float64, len(rs))
+		for i, r := range rs {
+			vs[i] = f(r)
+		}
+		slices.Sort(vs)
+		if n := len(vs); n%2 == 0 {
+			return (vs[n/2-1] + vs[n/2]) / 2
+		}
+		return vs[len(vs)/2]
+	}
+	return attackResult{
+		rate:            med(func(r attackResult) float64 { return r.rate }),
+		cpuPerReq:       med(func(r attackResult) float64 { return r.cpuPerReq }),
+		p99:             time.Duration(med(func(r attackResult) float64 { return float64(r.p99) })),
+		p50:             time.Duration(med(func(r attackResult) float64 { return float64(r.p50) })),
+		heapPerInFlight: med(func(r attackResult) float64 { return r.heapPerInFlight }),
 	}
 }
 
 type attackResult struct {
 	rate, cpuPerReq float64
-	p99             time.Duration
+	p99, p50        time.Duration
 	failed          int
 	// heapPerInFlight is the peak live heap during the attack beyond the
 	// idle heap before it, per request in flight (one per client). The
@@ -146,9 +203,12 @@ type attackResult struct {
 }
 
 // attack runs a warm-up then a measured closed-loop attack with one worker
-// per client.
-func attack(b *testing.B, name string, targets []vegeta.Target, clients int, duration time.Duration) attackResult {
+// per client on srv. It closes the connections its load generators opened
+// when done, so no attack starts with another's idle connections (and their
+// goroutines) still held by a server.
+func attack(b *testing.B, name string, targets []vegeta.Target, clients int, duration time.Duration, srv *httptest.Server) attackResult {
 	b.Helper()
+	defer srv.CloseClientConnections()
 	run := func(d time.Duration) vegeta.Metrics {
 		a := vegeta.NewAttacker(vegeta.Workers(uint64(clients)), vegeta.MaxWorkers(uint64(clients)),
 			vegeta.Connections(clients), vegeta.KeepAlive(true), vegeta.Timeout(time.Minute))
@@ -191,6 +251,7 @@ func attack(b *testing.B, name string, targets []vegeta.Target, clients int, dur
 		rate:      m.Rate,
 		cpuPerReq: float64(cpu) / 1e6 / float64(max(n, 1)),
 		p99:       m.Latencies.P99,
+		p50:       m.Latencies.P50,
 		failed:    n - m.StatusCodes["200"],
 
 		heapPerInFlight: float64(peak-idle) / float64(clients),

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
@@ -68,6 +69,10 @@ type version struct {
 	inputSchema  map[string]any
 	outputSchema map[string]any
 }
+
+// jsonNull is the log's inputs and outputs until the request has them; it
+// is shared, never written to.
+var jsonNull = json.RawMessage("null")
 
 var programName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$`)
 
@@ -248,8 +253,8 @@ type call struct {
 func (h *Handler) serveProgram(w http.ResponseWriter, r *http.Request) {
 	c := &call{start: time.Now(), requestID: requestID(r.Header)}
 	c.line = LogLine{Time: c.start.UTC(), RequestID: c.requestID, Program: clip(r.PathValue("name"), 64),
-		Inputs: json.RawMessage("null"), Outputs: json.RawMessage("null")}
-	w.Header().Set("X-Request-ID", c.requestID)
+		Inputs: jsonNull, Outputs: jsonNull}
+	w.Header()[headerRequestID] = []string{c.requestID}
 	status := h.runProgram(w, r, c)
 	h.finish(c, status)
 }
@@ -407,7 +412,7 @@ func (h *Handler) finish(c *call, status int) {
 	}
 	h.log.write(&c.line)
 	if c.slot != nil {
-		h.metrics.countRequest(c.slot.program.Name, status)
+		c.slot.pm.countRequest(status)
 		c.slot.pm.duration.Observe(d.Seconds())
 		c.slot.pm.addUsage(c.usage)
 	}
@@ -421,6 +426,7 @@ func (h *Handler) logInputs(body []byte, valid bool) json.RawMessage {
 	}
 	if valid {
 		var buf bytes.Buffer
+		buf.Grow(len(body))
 		if json.Compact(&buf, body) == nil {
 			return buf.Bytes()
 		}
@@ -431,13 +437,20 @@ func (h *Handler) logInputs(body []byte, valid bool) json.RawMessage {
 
 // readBody reads at most limit bytes; a larger body is a 413.
 func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, *apiError) {
-	var buf bytes.Buffer
-	if r.ContentLength > 0 && r.ContentLength <= limit {
-		buf.Grow(int(r.ContentLength))
-	}
-	_, err := buf.ReadFrom(http.MaxBytesReader(w, r.Body, limit))
-	if err == nil {
-		return buf.Bytes(), nil
+	body := http.MaxBytesReader(w, r.Body, limit)
+	var err error
+	if n := r.ContentLength; n > 0 && n <= limit {
+		// The length is known: one exact allocation, where a growing
+		// buffer would allocate twice (it wants room to spare for each read).
+		buf := make([]byte, n)
+		if _, err = io.ReadFull(body, buf); err == nil {
+			return buf, nil
+		}
+	} else {
+		var buf bytes.Buffer
+		if _, err = buf.ReadFrom(body); err == nil {
+			return buf.Bytes(), nil
+		}
 	}
 	var tooBig *http.MaxBytesError
 	switch {
@@ -455,13 +468,33 @@ func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, *api
 	return nil, newAPIError(http.StatusBadRequest, CodeMalformedJSON, "the body could not be read")
 }
 
-// setUsageHeaders reports what the request's LM calls cost.
+// The response headers a program request sets, in canonical form, so setting
+// them is a map store: Header.Set would canonicalize (and allocate) each
+// mixed-case name again on every request.
+var (
+	headerRequestID        = http.CanonicalHeaderKey("X-Request-ID")
+	headerLMCalls          = http.CanonicalHeaderKey("X-LM-Calls")
+	headerPromptTokens     = http.CanonicalHeaderKey("X-LM-Prompt-Tokens")
+	headerCompletionTokens = http.CanonicalHeaderKey("X-LM-Completion-Tokens")
+	headerCostUSD          = http.CanonicalHeaderKey("X-LM-Cost-USD")
+	headerCacheHits        = http.CanonicalHeaderKey("X-LM-Cache-Hits")
+)
+
+// setUsageHeaders reports what the request's LM calls cost. The five values
+// share one backing array.
 func setUsageHeaders(h http.Header, u dspy.Usage) {
-	h.Set("X-LM-Calls", strconv.Itoa(u.Calls))
-	h.Set("X-LM-Prompt-Tokens", strconv.Itoa(u.PromptTokens))
-	h.Set("X-LM-Completion-Tokens", strconv.Itoa(u.CompletionTokens))
-	h.Set("X-LM-Cost-USD", strconv.FormatFloat(u.Cost, 'f', -1, 64))
-	h.Set("X-LM-Cache-Hits", strconv.Itoa(u.CacheHits))
+	v := []string{
+		strconv.Itoa(u.Calls),
+		strconv.Itoa(u.PromptTokens),
+		strconv.Itoa(u.CompletionTokens),
+		strconv.FormatFloat(u.Cost, 'f', -1, 64),
+		strconv.Itoa(u.CacheHits),
+	}
+	h[headerLMCalls] = v[0:1:1]
+	h[headerPromptTokens] = v[1:2:2]
+	h[headerCompletionTokens] = v[2:3:3]
+	h[headerCostUSD] = v[3:4:4]
+	h[headerCacheHits] = v[4:5:5]
 }
 
 var clientRequestID = regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}$`)
@@ -469,7 +502,7 @@ var clientRequestID = regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}$`)
 // requestID keeps a well-formed X-Request-ID the client sent (so its own
 // tracing lines up) and otherwise makes one.
 func requestID(header http.Header) string {
-	if id := header.Get("X-Request-ID"); id != "" && clientRequestID.MatchString(id) {
+	if id := header.Get(headerRequestID); id != "" && clientRequestID.MatchString(id) {
 		return id
 	}
 	return strconv.FormatUint(rand.Uint64(), 16)

@@ -62,7 +62,7 @@ func (h *Handler) mcpTool(name string) mcp.ToolHandler {
 		}
 		c := &call{start: time.Now(), requestID: requestID(header)}
 		c.line = LogLine{Time: c.start.UTC(), RequestID: c.requestID, Program: name,
-			Inputs: json.RawMessage("null"), Outputs: json.RawMessage("null")}
+			Inputs: jsonNull, Outputs: jsonNull}
 		out, e := h.execute(ctx, c, name, func() ([]byte, *apiError) {
 			args := []byte(req.Params.Arguments)
 			if len(args) == 0 {

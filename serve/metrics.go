@@ -2,6 +2,7 @@ package serve
 
 import (
 	"strconv"
+	"sync"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -36,6 +37,12 @@ type programMetrics struct {
 	lmCalls, cacheHits            prometheus.Counter
 	promptTokens, completionToken prometheus.Counter
 	cost                          prometheus.Counter
+	// requests holds the program's requests_total child for each status
+	// seen, so counting a request is a map load, not a label hash and a
+	// vector lookup under its lock.
+	requests     sync.Map // int -> prometheus.Counter
+	requestsVec  *prometheus.CounterVec
+	programLabel string
 }
 
 func newMetrics(reg prometheus.Registerer, dropped func() float64, withRuntime bool) (*metrics, error) {
@@ -84,6 +91,8 @@ func (m *metrics) forProgram(program, model string) *programMetrics {
 		promptTokens:    m.tokens.WithLabelValues(program, model, "prompt"),
 		completionToken: m.tokens.WithLabelValues(program, model, "completion"),
 		cost:            m.cost.WithLabelValues(program, model),
+		requestsVec:     m.requests,
+		programLabel:    program,
 	}
 }
 
@@ -98,6 +107,12 @@ func (pm *programMetrics) addUsage(u dspy.Usage) {
 	pm.cost.Add(u.Cost)
 }
 
-func (m *metrics) countRequest(program string, status int) {
-	m.requests.WithLabelValues(program, strconv.Itoa(status)).Inc()
+// countRequest counts one answered request by its status.
+func (pm *programMetrics) countRequest(status int) {
+	if c, ok := pm.requests.Load(status); ok {
+		c.(prometheus.Counter).Inc()
+		return
+	}
+	c, _ := pm.requests.LoadOrStore(status, pm.requestsVec.WithLabelValues(pm.programLabel, strconv.Itoa(status)))
+	c.(prometheus.Counter).Inc()
 }

@@ -49,7 +49,7 @@ const maxRawReply = 4096
 // lines through a bounded channel and never wait: when the channel is full the
 // line is dropped and counted.
 type requestLog struct {
-	lines   chan []byte
+	lines   chan *encodedLine
 	dropped atomic.Int64
 	out     io.Writer
 	closer  io.Closer
@@ -60,9 +60,36 @@ type requestLog struct {
 }
 
 func newRequestLog(out io.Writer, closer io.Closer, buffer int) *requestLog {
-	l := &requestLog{lines: make(chan []byte, buffer), out: out, closer: closer, done: make(chan struct{})}
+	l := &requestLog{lines: make(chan *encodedLine, buffer), out: out, closer: closer, done: make(chan struct{})}
 	go l.run()
 	return l
+}
+
+// encodedLine is one line's bytes and the encoder that wrote them.
+type encodedLine struct {
+	buf bytes.Buffer
+	enc *json.Encoder
+}
+
+// lineBuffers recycles encoded lines: a request takes one, the writer puts
+// it back once written, so a steady load encodes its lines without
+// allocating their buffers.
+var lineBuffers = sync.Pool{New: func() any {
+	e := new(encodedLine)
+	e.enc = json.NewEncoder(&e.buf)
+	e.enc.SetEscapeHTML(false)
+	return e
+}}
+
+// maxPooledLine bounds the buffers kept for reuse, so one request with huge
+// inputs does not pin its buffer's memory for good.
+const maxPooledLine = 64 << 10
+
+func putLine(e *encodedLine) {
+	if e.buf.Cap() <= maxPooledLine {
+		e.buf.Reset()
+		lineBuffers.Put(e)
+	}
 }
 
 // write queues one line; it never blocks.
@@ -70,22 +97,23 @@ func (l *requestLog) write(line *LogLine) {
 	if l == nil {
 		return
 	}
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(line); err != nil {
+	e := lineBuffers.Get().(*encodedLine)
+	if err := e.enc.Encode(line); err != nil {
+		putLine(e)
 		l.dropped.Add(1)
 		return
 	}
 	l.mu.RLock()
 	defer l.mu.RUnlock()
 	if l.closed {
+		putLine(e)
 		l.dropped.Add(1)
 		return
 	}
 	select {
-	case l.lines <- buf.Bytes():
+	case l.lines <- e:
 	default:
+		putLine(e)
 		l.dropped.Add(1)
 	}
 }
@@ -95,7 +123,8 @@ func (l *requestLog) run() {
 	defer close(l.done)
 	w := bufio.NewWriterSize(l.out, 64<<10)
 	for line := range l.lines {
-		_, _ = w.Write(line)
+		_, _ = w.Write(line.buf.Bytes())
+		putLine(line)
 		if len(l.lines) == 0 {
 			_ = w.Flush()
 		}
