@@ -148,9 +148,8 @@ func CosineSimilarity(a, b []float32) float64 {
 	return ab / math.Sqrt(aa*bb)
 }
 
-// normalize returns v scaled to unit length, computed in float64 so that the
-// rounding, and so the ranking, does not depend on summation order tricks.
-// A zero vector stays zero (it is no nearer to anything than to anything
+// normalize returns v scaled to unit length, summing in float64 so that long
+// vectors of small components keep their precision. A zero vector stays zero (it is no nearer to anything than to anything
 // else); a NaN or infinite component is an error, since no order is sound.
 func normalize(v []float32) ([]float32, error) {
 	var ss float64

@@ -208,3 +208,30 @@ func TestShareTokensSumsToTheTotal(t *testing.T) {
 	assert.Equal(t, []int{0, 1, 1}, shareTokens(2, []string{"", "", ""}))
 	assert.Equal(t, []int{0}, shareTokens(0, []string{"x"}))
 }
+
+func TestSimilarQuestionsRankNearerThanUnrelatedOnes(t *testing.T) {
+	e, _, _ := newSimEmbedder(t, simlm.Config{Seed: 11}, nil)
+	corpus := []string{
+		"How many legs does a spider have?",
+		"What is the boiling point of water?",
+		"Who wrote the play Hamlet?",
+		"What is the capital city of France?",
+		"How far is the Moon from the Earth?",
+	}
+	ctx := context.Background()
+	idx, err := dspy.NewEmbeddings(ctx, corpus, e, 2)
+	require.NoError(t, err)
+
+	for q, want := range map[string]int{
+		"What's the capital of France?":            3,
+		"Spiders: how many legs do they have?":     0,
+		"At what temperature does water boil?":     1,
+		"Which author wrote Hamlet?":               2,
+		"What is the distance from Earth to Moon?": 4,
+	} {
+		got, err := idx.Search(ctx, q)
+		require.NoError(t, err)
+		assert.Equal(t, want, got[0].Index, "%q found %q", q, got[0].Text)
+		assert.Greater(t, got[0].Score, got[1].Score)
+	}
+}
