@@ -19,8 +19,17 @@
 //
 // Server is also an http.Handler and can be mounted in-process. It serves
 // POST /v1/chat/completions (messages, model, temperature, max_tokens, n,
-// response_format json_object/json_schema, seed, stop) and GET /v1/models.
-// Stats counts requests and injected faults.
+// response_format json_object/json_schema, seed, stop), POST /v1/embeddings
+// (input as a string or strings, dimensions, encoding_format float/base64)
+// and GET /v1/models. Stats counts requests and injected faults.
+//
+// # Embeddings
+//
+// A text's vector is a hashed bag of its words and their character
+// trigrams, normalized to unit length and seeded: texts that share words
+// ("What is the capital of France?", "Name France's capital city") have a
+// high cosine similarity, unrelated ones about zero, and the same text gets
+// the same vector on every run.
 //
 // # The task model
 //

@@ -19,7 +19,7 @@ import (
 // maxBodyBytes bounds a request body; DSPy prompts are kilobytes, not megabytes.
 const maxBodyBytes = 32 << 20
 
-// Server is a simulated OpenAI-compatible chat-completions server. It is an
+// Server is a simulated OpenAI-compatible chat-completions and embeddings server. It is an
 // http.Handler, so it can be mounted in-process, and Start serves it on a
 // loopback port for clients that need a URL.
 type Server struct {
@@ -103,8 +103,8 @@ func (s *Server) Close() error {
 // Stats returns a snapshot of the request counters.
 func (s *Server) Stats() Stats { return s.stats.snapshot() }
 
-// ServeHTTP routes POST /v1/chat/completions and GET /v1/models (the /v1
-// prefix is optional, as some clients strip it).
+// ServeHTTP routes POST /v1/chat/completions, POST /v1/embeddings and GET
+// /v1/models (the /v1 prefix is optional, as some clients strip it).
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	path := strings.TrimPrefix(r.URL.Path, "/v1")
 	switch {
@@ -114,6 +114,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		s.chat(w, r)
+	case path == "/embeddings":
+		if r.Method != http.MethodPost {
+			writeError(w, http.StatusMethodNotAllowed, "invalid_request_error", "method_not_allowed", "use POST for embeddings")
+			return
+		}
+		s.embeddings(w, r)
 	case path == "/models" || strings.HasPrefix(path, "/models/"):
 		if r.Method != http.MethodGet {
 			writeError(w, http.StatusMethodNotAllowed, "invalid_request_error", "method_not_allowed", "use GET for models")
@@ -146,19 +152,11 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
 	defer s.stats.inFlight.Add(-1)
 
 	buf := bufPool.Get().(*bytes.Buffer)
-	buf.Reset()
 	defer bufPool.Put(buf)
-	if _, err := buf.ReadFrom(io.LimitReader(r.Body, maxBodyBytes+1)); err != nil {
-		s.stats.badRequests.Add(1)
-		writeError(w, http.StatusBadRequest, "invalid_request_error", "invalid_body", "read body: "+err.Error())
+	body, ok := s.readBody(w, r, buf)
+	if !ok {
 		return
 	}
-	if buf.Len() > maxBodyBytes {
-		s.stats.badRequests.Add(1)
-		writeError(w, http.StatusRequestEntityTooLarge, "invalid_request_error", "body_too_large", "request body exceeds 32 MiB")
-		return
-	}
-	body := buf.Bytes()
 	var req chatRequest
 	if err := json.Unmarshal(body, &req); err != nil {
 		s.stats.badRequests.Add(1)
@@ -178,7 +176,44 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
 
 	bh := newHasher(s.cfg.Seed)
 	bh.bytes(body)
-	bodyHash := bh.sum()
+	fault, ok := s.admit(w, r, bh.sum())
+	if !ok {
+		return
+	}
+	resp, prose := s.respond(&req, fault == faultGarbage)
+	switch {
+	case fault == faultGarbage:
+		s.stats.garbage.Add(1)
+	case prose:
+		s.stats.prose.Add(1)
+	default:
+		s.stats.succeeded.Add(1)
+	}
+	writeJSON(w, http.StatusOK, resp)
+}
+
+// readBody reads a request body into buf, answering and counting a bad
+// request when it cannot be read or is too large.
+func (s *Server) readBody(w http.ResponseWriter, r *http.Request, buf *bytes.Buffer) ([]byte, bool) {
+	buf.Reset()
+	if _, err := buf.ReadFrom(io.LimitReader(r.Body, maxBodyBytes+1)); err != nil {
+		s.stats.badRequests.Add(1)
+		writeError(w, http.StatusBadRequest, "invalid_request_error", "invalid_body", "read body: "+err.Error())
+		return nil, false
+	}
+	if buf.Len() > maxBodyBytes {
+		s.stats.badRequests.Add(1)
+		writeError(w, http.StatusRequestEntityTooLarge, "invalid_request_error", "body_too_large", "request body exceeds 32 MiB")
+		return nil, false
+	}
+	return buf.Bytes(), true
+}
+
+// admit injects the fault drawn for a request body, or waits out its
+// latency. It reports false when the request has been answered (a 429 or
+// 500) or abandoned; otherwise the caller answers, garbled if the fault is
+// faultGarbage.
+func (s *Server) admit(w http.ResponseWriter, r *http.Request, bodyHash uint64) (faultKind, bool) {
 	k, fault := uint32(0), faultNone
 	if s.seen != nil {
 		k, fault = s.seen.next(bodyHash, s.cfg.Faults, s.limit)
@@ -192,40 +227,31 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Retry-After-Ms", strconv.FormatInt(ra.Milliseconds(), 10))
 		s.stats.rateLimited.Add(1)
 		writeError(w, http.StatusTooManyRequests, "rate_limit_error", "rate_limit_exceeded", "simulated rate limit; retry after the indicated delay")
-		return
+		return fault, false
 	case faultHang:
 		s.stats.hangs.Add(1)
 		if hf := s.cfg.Faults.HangFor; hf > 0 {
 			if !wait(ctx, s.done, hf) {
 				s.stats.canceled.Add(1)
-				return
+				return fault, false
 			}
 		} else {
 			waitForever(ctx, s.done)
 			s.stats.canceled.Add(1)
-			return
+			return fault, false
 		}
 	default:
 		if !wait(ctx, s.done, s.cfg.Latency.sample(derive(bodyHash, uint64(k)))) {
 			s.stats.canceled.Add(1)
-			return
+			return fault, false
 		}
 	}
 	if fault == faultServerError {
 		s.stats.serverErrors.Add(1)
 		writeError(w, http.StatusInternalServerError, "server_error", "internal_error", "simulated server error")
-		return
+		return fault, false
 	}
-	resp, prose := s.respond(&req, fault == faultGarbage)
-	switch {
-	case fault == faultGarbage:
-		s.stats.garbage.Add(1)
-	case prose:
-		s.stats.prose.Add(1)
-	default:
-		s.stats.succeeded.Add(1)
-	}
-	writeJSON(w, http.StatusOK, resp)
+	return fault, true
 }
 
 // respond builds the full reply to a valid request, and tells whether it

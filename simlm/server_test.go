@@ -139,7 +139,7 @@ func TestRoutesUnknownPathsAndMethods(t *testing.T) {
 	require.NoError(t, err)
 	resp.Body.Close()
 	assert.Equal(t, http.StatusMethodNotAllowed, resp.StatusCode)
-	resp, err = http.Get(srv.URL() + "/embeddings")
+	resp, err = http.Get(srv.URL() + "/audio/speech")
 	require.NoError(t, err)
 	resp.Body.Close()
 	assert.Equal(t, http.StatusNotFound, resp.StatusCode)

@@ -2,15 +2,20 @@ package simlm
 
 import "sync/atomic"
 
-// Stats counts what the server has done since it was created. Every chat
-// request is counted once in Requests and once in exactly one outcome:
+// Stats counts what the server has done since it was created. Every chat or
+// embeddings request is counted once in Requests and once in exactly one outcome:
 // Succeeded, Prose, Garbage, RateLimited, ServerErrors, BadRequests or
 // Canceled. Hangs counts injected hangs; a hang ends as Canceled when the
 // client gives up, or as an answer (Succeeded or Prose) when Faults.HangFor
 // elapses first.
 type Stats struct {
-	// Requests is the number of chat-completion requests received.
+	// Requests is the number of chat-completion and embeddings requests received.
 	Requests int64
+	// Embeddings is how many of Requests were embeddings requests.
+	Embeddings int64
+	// EmbeddedInputs is the number of texts embedded in successful
+	// embeddings replies.
+	EmbeddedInputs int64
 	// Succeeded replies were well-formed answers.
 	Succeeded int64
 	// Prose replies were 200 OK answers in plain sentences that ignored the
@@ -29,9 +34,9 @@ type Stats struct {
 	// Canceled requests ended because the client went away or the server closed
 	// before the reply was written.
 	Canceled int64
-	// InFlight is the number of chat requests being handled now.
+	// InFlight is the number of requests being handled now.
 	InFlight int64
-	// MaxInFlight is the most chat requests ever handled at once.
+	// MaxInFlight is the most requests ever handled at once.
 	MaxInFlight int64
 }
 
@@ -41,6 +46,7 @@ func (s Stats) Faults() int64 { return s.Garbage + s.RateLimited + s.ServerError
 type counters struct {
 	requests, succeeded, prose, garbage, rateLimited, serverErrors atomic.Int64
 	hangs, badRequests, canceled, inFlight, maxInFlight            atomic.Int64
+	embeddings, embeddedInputs                                     atomic.Int64
 }
 
 func (c *counters) enter() {
@@ -55,16 +61,18 @@ func (c *counters) enter() {
 
 func (c *counters) snapshot() Stats {
 	return Stats{
-		Requests:     c.requests.Load(),
-		Succeeded:    c.succeeded.Load(),
-		Prose:        c.prose.Load(),
-		Garbage:      c.garbage.Load(),
-		RateLimited:  c.rateLimited.Load(),
-		ServerErrors: c.serverErrors.Load(),
-		Hangs:        c.hangs.Load(),
-		BadRequests:  c.badRequests.Load(),
-		Canceled:     c.canceled.Load(),
-		InFlight:     c.inFlight.Load(),
-		MaxInFlight:  c.maxInFlight.Load(),
+		Requests:       c.requests.Load(),
+		Embeddings:     c.embeddings.Load(),
+		EmbeddedInputs: c.embeddedInputs.Load(),
+		Succeeded:      c.succeeded.Load(),
+		Prose:          c.prose.Load(),
+		Garbage:        c.garbage.Load(),
+		RateLimited:    c.rateLimited.Load(),
+		ServerErrors:   c.serverErrors.Load(),
+		Hangs:          c.hangs.Load(),
+		BadRequests:    c.badRequests.Load(),
+		Canceled:       c.canceled.Load(),
+		InFlight:       c.inFlight.Load(),
+		MaxInFlight:    c.maxInFlight.Load(),
 	}
 }

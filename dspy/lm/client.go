@@ -269,57 +269,57 @@ type sendCount struct{ attempts, answered int }
 // send makes attempts until one succeeds, a failure is not retryable, the
 // retries run out or ctx ends.
 func (c *Client) send(ctx context.Context, model string, body []byte) (dspy.LMResponse, sendCount, error) {
+	var resp dspy.LMResponse
+	n, err := c.retry(ctx, model, func() *dspy.LMError {
+		var lmErr *dspy.LMError
+		resp, lmErr = c.attempt(ctx, model, body)
+		return lmErr
+	})
+	return resp, n, err
+}
+
+// retry calls try until it succeeds, a failure is not retryable, the retries
+// run out or ctx ends, waiting between attempts as the server asked or by
+// backoff. Chat completions and embeddings share it.
+func (c *Client) retry(ctx context.Context, model string, try func() *dspy.LMError) (sendCount, error) {
 	var n sendCount
 	var last *dspy.LMError
 	for {
 		n.attempts++
-		resp, lmErr := c.attempt(ctx, model, body)
+		lmErr := try()
 		if lmErr == nil || lmErr.StatusCode != 0 {
 			n.answered++
 		}
 		if lmErr == nil {
-			return resp, n, nil
+			return n, nil
 		}
 		if ctx.Err() != nil {
-			return dspy.LMResponse{}, n, c.contextError(ctx, model, lmErr)
+			return n, c.contextError(ctx, model, lmErr)
 		}
 		last = lmErr
 		if !last.Retryable() || n.attempts > c.maxRetries {
-			return dspy.LMResponse{}, n, last
+			return n, last
 		}
 		delay, ok := c.retryDelay(n.attempts, last.RetryAfter)
 		if !ok {
-			return dspy.LMResponse{}, n, last
+			return n, last
 		}
 		if deadline, has := ctx.Deadline(); has && time.Until(deadline) < delay {
 			// Waiting would outlive the caller; hand back the real failure now.
-			return dspy.LMResponse{}, n, last
+			return n, last
 		}
 		if err := c.sleep(ctx, delay); err != nil {
-			return dspy.LMResponse{}, n, c.contextError(ctx, model, last)
+			return n, c.contextError(ctx, model, last)
 		}
 	}
 }
 
 // attempt sends one request, within the concurrency cap and rate limit.
 func (c *Client) attempt(ctx context.Context, model string, body []byte) (dspy.LMResponse, *dspy.LMError) {
-	if c.sem != nil {
-		select {
-		case c.sem <- struct{}{}:
-		case <-ctx.Done():
-			return dspy.LMResponse{}, c.lmError(dspy.ErrKindTimeout, model, ctx.Err())
-		}
-		defer func() { <-c.sem }()
+	if lmErr := c.acquire(ctx, model); lmErr != nil {
+		return dspy.LMResponse{}, lmErr
 	}
-	if c.limiter != nil {
-		if err := c.limiter.Wait(ctx); err != nil {
-			if ctx.Err() != nil {
-				return dspy.LMResponse{}, c.lmError(dspy.ErrKindTimeout, model, ctx.Err())
-			}
-			return dspy.LMResponse{}, c.lmError(dspy.ErrKindRateLimit, model,
-				fmt.Errorf("Options.RequestsPerSecond leaves no slot before the context deadline: %w", err))
-		}
-	}
+	defer c.release()
 
 	attemptCtx := ctx
 	if c.timeout > 0 {
@@ -340,6 +340,36 @@ func (c *Client) attempt(ctx context.Context, model string, body []byte) (dspy.L
 		return dspy.LMResponse{}, e
 	}
 	return mapResponse(&cc, model), nil
+}
+
+// acquire waits for a concurrency slot and a rate-limit token. After a nil
+// error the caller holds a slot, which release gives back.
+func (c *Client) acquire(ctx context.Context, model string) *dspy.LMError {
+	if c.sem != nil {
+		select {
+		case c.sem <- struct{}{}:
+		case <-ctx.Done():
+			return c.lmError(dspy.ErrKindTimeout, model, ctx.Err())
+		}
+	}
+	if c.limiter != nil {
+		if err := c.limiter.Wait(ctx); err != nil {
+			c.release()
+			if ctx.Err() != nil {
+				return c.lmError(dspy.ErrKindTimeout, model, ctx.Err())
+			}
+			return c.lmError(dspy.ErrKindRateLimit, model,
+				fmt.Errorf("Options.RequestsPerSecond leaves no slot before the context deadline: %w", err))
+		}
+	}
+	return nil
+}
+
+// release gives back the slot acquire took.
+func (c *Client) release() {
+	if c.sem != nil {
+		<-c.sem
+	}
 }
 
 func (c *Client) lmError(kind dspy.LMErrorKind, model string, err error) *dspy.LMError {

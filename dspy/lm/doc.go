@@ -51,6 +51,14 @@
 // the call again may help; its text names the model and endpoint (never the
 // key) and, where there is one, the fix.
 //
+// # Embeddings
+//
+// [Embedder] is the [dspy.Embedder] for the same servers' embeddings
+// endpoint, with the same retries, limits and pricing: [NewEmbedder] takes
+// [EmbedderOptions], sends at most BatchSize texts a request and caches each
+// text's vector in any [Cache], so a text is embedded once. [dspy.NewEmbeddings]
+// builds a nearest-neighbour index over its vectors.
+//
 // # Caches
 //
 // [NewMemoryCache] is a sharded LRU for one process. [NewDiskCache] keeps

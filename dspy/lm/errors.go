@@ -48,7 +48,7 @@ func (c *Client) classify(err error, model string, callerCtx, attemptCtx context
 		// The server answered 2xx with something that is not a completion,
 		// which a healthy server would not do: worth another try.
 		e.Kind = dspy.ErrKindServer
-		e.Err = fmt.Errorf("the answer is not a chat completion: %w", c.redact(err))
+		e.Err = fmt.Errorf("the answer could not be decoded: %w", c.redact(err))
 	}
 	return e
 }

@@ -31,6 +31,10 @@ var defaultPrices = map[string]Price{
 	"o3-mini":       {PromptPerMillion: 1.10, CompletionPerMillion: 4.40},
 	"o4-mini":       {PromptPerMillion: 1.10, CompletionPerMillion: 4.40},
 	"gpt-3.5-turbo": {PromptPerMillion: 0.50, CompletionPerMillion: 1.50},
+
+	"text-embedding-3-small": {PromptPerMillion: 0.02},
+	"text-embedding-3-large": {PromptPerMillion: 0.13},
+	"text-embedding-ada-002": {PromptPerMillion: 0.10},
 }
 
 // DefaultPrices returns a copy of the built-in price table.
