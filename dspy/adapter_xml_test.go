@@ -2,7 +2,10 @@ package dspy_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
+	"errors"
+	"strings"
 	"os"
 	"testing"
 
@@ -10,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/durable-dspy/durable-dspy/dspy"
+	"github.com/durable-dspy/durable-dspy/dspy/dspytest"
 	"github.com/durable-dspy/durable-dspy/internal/pyfmt"
 )
 
@@ -179,4 +183,80 @@ func TestXMLAdapter_ParseMatchesDSPyGolden(t *testing.T) {
 			}
 		})
 	}
+}
+
+// xmlFuzzSignatures reach the scalar, list, literal and dict paths, and a
+// nested model with a list of objects and an optional field.
+var xmlFuzzSignatures = []dspy.Signature{
+	fuzzSignature,
+	mustAppend(dspy.MustSignature("text -> summary"), dspy.NewField("steps", dspy.ListOf(dspy.ObjectOf("Step", map[string]any{
+		"type": "object",
+		"properties": map[string]any{
+			"title": map[string]any{"type": "string"},
+			"done":  map[string]any{"type": "boolean"},
+			"note":  map[string]any{"anyOf": []any{map[string]any{"type": "string"}, map[string]any{"type": "null"}}},
+			"sub":   map[string]any{"type": "array", "items": map[string]any{"$ref": "#/$defs/Step"}},
+		},
+		"required": []any{"title", "done"},
+		"$defs":    map[string]any{"Step": map[string]any{"type": "object", "properties": map[string]any{"title": map[string]any{"type": "string"}}}},
+	})))),
+}
+
+func mustAppend(sig dspy.Signature, f dspy.Field) dspy.Signature {
+	sig, err := sig.Append(f, false)
+	if err != nil {
+		panic(err)
+	}
+	return sig
+}
+
+// An LM reply is outside input: whatever it holds, parsing returns a value
+// or a *ParseError, never panics.
+func FuzzXMLAdapterParse(f *testing.F) {
+	for _, c := range loadXMLGolden(f).Parse {
+		f.Add(c.Completion)
+	}
+	f.Add("<answer>x</answer><count>3</count><score>0.5</score><ok>yes</ok><tags><item>a</item></tags><label>no</label><info><a>1</a></info>")
+	f.Add("<summary/><steps><item><title>t</title><done>1</done><note/><sub><item><title>u</title></item></sub></item></steps>")
+	f.Add("<steps>" + strings.Repeat("<item>", 400))
+	f.Fuzz(func(t *testing.T, reply string) {
+		for _, sig := range xmlFuzzSignatures {
+			if _, err := (&dspy.XMLAdapter{}).Parse(sig, reply); err != nil {
+				var pe *dspy.ParseError
+				if !errors.As(err, &pe) {
+					t.Fatalf("Parse returned %T, want *dspy.ParseError: %v", err, err)
+				}
+			}
+		}
+	})
+}
+
+func TestXMLAdapter_MissingFieldIsAParseErrorNamingIt(t *testing.T) {
+	sig := dspy.MustSignature("question -> answer, confidence: float")
+	_, err := (&dspy.XMLAdapter{}).Parse(sig, "<answer>Paris</answer>")
+	var pe *dspy.ParseError
+	require.ErrorAs(t, err, &pe)
+	assert.Equal(t, "confidence", pe.Field)
+	assert.Contains(t, err.Error(), `(field "confidence")`)
+
+	_, err = (&dspy.XMLAdapter{}).Parse(sig, "<answer>a & b</answer>")
+	require.ErrorAs(t, err, &pe)
+	assert.Contains(t, err.Error(), "not well-formed XML")
+}
+
+func TestXMLAdapter_CallFallsBackToJSONAsDSPy(t *testing.T) {
+	sig := dspy.MustSignature("question -> answer")
+	lm := dspytest.ScriptedLM("no tags here", `{"answer": "Paris"}`)
+	res, err := (&dspy.XMLAdapter{}).Call(context.Background(), lm, dspy.LMRequest{}, sig, nil, dspy.NewExample("question", "q"))
+	require.NoError(t, err)
+	got, _ := res.Outputs[0].Get("answer")
+	assert.Equal(t, "Paris", got)
+	assert.Len(t, lm.Requests(), 2)
+
+	lm = dspytest.ScriptedLM("no tags here")
+	_, err = (&dspy.XMLAdapter{DisableJSONFallback: true}).Call(context.Background(), lm, dspy.LMRequest{}, sig, nil, dspy.NewExample("question", "q"))
+	var pe *dspy.ParseError
+	require.ErrorAs(t, err, &pe)
+	assert.Equal(t, "XMLAdapter", pe.Adapter)
+	assert.Len(t, lm.Requests(), 1)
 }
