@@ -183,10 +183,13 @@ func escapeXMLText(s string) string {
 	return strings.ReplaceAll(strings.ReplaceAll(s, "&", "&amp;"), "<", "&lt;")
 }
 
+// quoteAttrEscaper holds the escapes of Python's quoteattr.
+var quoteAttrEscaper = strings.NewReplacer("&", "&amp;", ">", "&gt;", "<", "&lt;", "\n", "&#10;", "\r", "&#13;", "\t", "&#9;")
+
 // quoteXMLAttr is Python's xml.sax.saxutils.quoteattr: escaped, and quoted
 // with whichever quote the value does not contain.
 func quoteXMLAttr(s string) string {
-	s = strings.NewReplacer("&", "&amp;", ">", "&gt;", "<", "&lt;", "\n", "&#10;", "\r", "&#13;", "\t", "&#9;").Replace(s)
+	s = quoteAttrEscaper.Replace(s)
 	if strings.Contains(s, `"`) {
 		if strings.Contains(s, "'") {
 			return `"` + strings.ReplaceAll(s, `"`, "&quot;") + `"`

@@ -124,7 +124,7 @@ func writeElementXML(b *strings.Builder, e *xmlElement) {
 		b.WriteByte(' ')
 		b.WriteString(xmlName(a.Name))
 		b.WriteString(`="`)
-		b.WriteString(strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", `"`, "&quot;", "\r", "&#13;", "\n", "&#10;", "\t", "&#09;").Replace(a.Value))
+		b.WriteString(xmlAttrEscaper.Replace(a.Value))
 		b.WriteByte('"')
 	}
 	if e.text == "" && len(e.children) == 0 {
@@ -142,9 +142,13 @@ func writeElementXML(b *strings.Builder, e *xmlElement) {
 	b.WriteString(escapeXMLCharData(e.tail))
 }
 
-func escapeXMLCharData(s string) string {
-	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;").Replace(s)
-}
+// The escapes ElementTree's serializer applies to text and to attributes.
+var (
+	xmlTextEscaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;")
+	xmlAttrEscaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", `"`, "&quot;", "\r", "&#13;", "\n", "&#10;", "\t", "&#09;")
+)
+
+func escapeXMLCharData(s string) string { return xmlTextEscaper.Replace(s) }
 
 // xmlElementsValue turns the elements standing for one value into JSON-like
 // data, guided by the schema: a list from <item> children, repeated elements

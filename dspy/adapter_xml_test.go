@@ -5,8 +5,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"strings"
 	"os"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
