@@ -17,8 +17,13 @@ import (
 
 // xmlElement is one parsed element, kept as Python's ElementTree keeps it:
 // the text before its first child, and after each child that child's tail.
+// tag is the name ElementTree gives it ("{uri}local" in a namespace); raw is
+// the name as written, which the closing tag must repeat.
 type xmlElement struct {
 	tag      string
+	raw      string
+	ns       map[string]string // namespace declarations in scope
+	owned    bool              // ns was copied for this element's own declarations
 	attrs    []xml.Attr
 	text     string
 	tail     string
@@ -63,7 +68,14 @@ func parseXMLTree(text string) (*xmlElement, error) {
 			if root != nil && len(stack) == 0 {
 				return nil, errors.New("text after the reply's end")
 			}
-			el := &xmlElement{tag: xmlName(t.Name), attrs: append([]xml.Attr(nil), t.Attr...)}
+			var scope map[string]string
+			if len(stack) > 0 {
+				scope = stack[len(stack)-1].ns
+			}
+			el, err := newXMLElement(t, scope)
+			if err != nil {
+				return nil, err
+			}
 			if len(stack) > 0 {
 				parent := stack[len(stack)-1]
 				parent.children = append(parent.children, el)
@@ -72,7 +84,7 @@ func parseXMLTree(text string) (*xmlElement, error) {
 			}
 			stack = append(stack, el)
 		case xml.EndElement:
-			if len(stack) == 0 || stack[len(stack)-1].tag != xmlName(t.Name) {
+			if len(stack) == 0 || stack[len(stack)-1].raw != xmlName(t.Name) {
 				return nil, fmt.Errorf("mismatched closing tag </%s>", xmlName(t.Name))
 			}
 			stack = stack[:len(stack)-1]
@@ -91,8 +103,68 @@ func parseXMLTree(text string) (*xmlElement, error) {
 			}
 		case xml.Directive:
 			return nil, errors.New("a directive inside the reply")
+		case xml.ProcInst:
+			// Other processing instructions are dropped, as ElementTree drops them.
+			if strings.EqualFold(t.Target, "xml") {
+				return nil, errors.New("an XML declaration inside the reply")
+			}
 		}
 	}
+}
+
+// newXMLElement names a start tag as ElementTree does, resolving namespace
+// prefixes against the declarations in scope (extended by the tag's own); an
+// undeclared prefix is an error, as in Python.
+func newXMLElement(t xml.StartElement, scope map[string]string) (*xmlElement, error) {
+	el := &xmlElement{raw: xmlName(t.Name), ns: scope}
+	declare := func(prefix, uri string) {
+		if !el.owned {
+			el.ns = make(map[string]string, len(scope)+1)
+			for k, v := range scope {
+				el.ns[k] = v
+			}
+			el.owned = true
+		}
+		el.ns[prefix] = uri
+	}
+	for _, a := range t.Attr {
+		switch {
+		case a.Name.Space == "xmlns":
+			declare(a.Name.Local, a.Value)
+		case a.Name.Space == "" && a.Name.Local == "xmlns":
+			declare("", a.Value)
+		default:
+			el.attrs = append(el.attrs, a)
+		}
+	}
+	resolve := func(n xml.Name, element bool) (string, error) {
+		if n.Space == "" && !element {
+			return n.Local, nil
+		}
+		if n.Space == "xml" {
+			return "{http://www.w3.org/XML/1998/namespace}" + n.Local, nil
+		}
+		uri, ok := el.ns[n.Space]
+		switch {
+		case ok && uri != "":
+			return "{" + uri + "}" + n.Local, nil
+		case n.Space != "":
+			return "", fmt.Errorf("unbound prefix %q", n.Space)
+		}
+		return n.Local, nil
+	}
+	var err error
+	if el.tag, err = resolve(t.Name, true); err != nil {
+		return nil, err
+	}
+	for i, a := range el.attrs {
+		name, err := resolve(a.Name, false)
+		if err != nil {
+			return nil, err
+		}
+		el.attrs[i].Name = xml.Name{Local: name}
+	}
+	return el, nil
 }
 
 // groupXMLChildren groups an element's children by tag, or by key attribute

@@ -78,9 +78,9 @@ func TestXMLAdapter_FormatMatchesDSPyGolden(t *testing.T) {
 			require.NoError(t, err)
 			demos := make([]dspy.Example, len(tc.Demos))
 			for i, d := range tc.Demos {
-				demos[i] = orderedExample(t, d)
+				demos[i] = orderedExample(t, sig, d)
 			}
-			got, err := (&dspy.XMLAdapter{}).Format(sig, demos, orderedExample(t, tc.Inputs))
+			got, err := (&dspy.XMLAdapter{}).Format(sig, demos, orderedExample(t, sig, tc.Inputs))
 			require.NoError(t, err)
 			require.Len(t, got, len(tc.Messages))
 			for i := range tc.Messages {
@@ -93,14 +93,22 @@ func TestXMLAdapter_FormatMatchesDSPyGolden(t *testing.T) {
 
 // orderedExample decodes an example whose nested objects keep their key
 // order, as the Python dicts they came from do; a Go map would sort them.
-func orderedExample(t testing.TB, raw json.RawMessage) dspy.Example {
+// A History input is read as a History.
+func orderedExample(t testing.TB, sig dspy.Signature, raw json.RawMessage) dspy.Example {
 	t.Helper()
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.UseNumber()
 	v, err := decodeOrdered(dec)
 	require.NoError(t, err)
+	_, values := orderedKeys(t, raw)
 	var kv []any
 	for _, e := range v.(pyfmt.Object) {
+		if f, _, ok := sig.Field(e.Key); ok && f.Type.Kind == dspy.KindHistory {
+			var h dspy.History
+			require.NoError(t, json.Unmarshal(values[e.Key], &h))
+			kv = append(kv, e.Key, h)
+			continue
+		}
 		kv = append(kv, e.Key, e.Value)
 	}
 	return dspy.NewExample(kv...)

@@ -39,6 +39,8 @@ class Step(pydantic.BaseModel):
 
 
 def go_type(annotation):
+    if annotation is dspy.History:
+        return "History"
     if annotation in (str, int, float, bool):
         return annotation.__name__
     origin = typing.get_origin(annotation)
@@ -76,6 +78,8 @@ def jsonable(v):
         return v.model_dump(mode="json")
     if isinstance(v, dspy.Example):
         return jsonable(dict(v.items()))
+    if isinstance(v, dspy.History):
+        return {"messages": jsonable(v.messages)}
     if isinstance(v, list):
         return [jsonable(x) for x in v]
     if isinstance(v, dict):
@@ -204,6 +208,17 @@ formats = [
         {"question": "now?", "hint": "think"},
     ),
     format_case(
+        "history",
+        {"question": (str, None), "history": (dspy.History, None)},
+        {"answer": (str, None), "tags": (list[str], None)},
+        "Continue the conversation.",
+        [dspy.Example(question="demo?", answer="yes", tags=["d"])],
+        {
+            "question": "and now?",
+            "history": dspy.History(messages=[{"question": "first?", "answer": "one & two", "tags": ["a", "b"]}, {"question": "second?", "answer": "three"}]),
+        },
+    ),
+    format_case(
         "object_inputs",
         {"person": (Person, None), "ids": (list[int], None)},
         {"summary": (str, None), "ok": (bool, None)},
@@ -255,6 +270,11 @@ parses = [
         "<answer>see <a href=\"x&amp;y\" title='q\"'>link &gt; here</a> end</answer>",
     ),
     parse_case("entry_keys_with_quotes", ["question"], {"meta": dict[str, Any]}, "<meta><entry key='say \"hi\"'>1</entry><entry key=\"it's\"><x>2</x></entry></meta>"),
+    parse_case("processing_instruction", ["question"], {"answer": str}, "<?note keep?><answer>kept</answer>"),
+    parse_case("xml_declaration_inside", ["question"], {"answer": str}, "<?xml version='1.0'?><answer>x</answer>"),
+    parse_case("unbound_prefix", ["question"], {"answer": str}, "<answer>x</answer><a:b>y</a:b>"),
+    parse_case("doctype_inside", ["question"], {"answer": str}, "<!DOCTYPE answer><answer>x</answer>"),
+    parse_case("text_around_tags", ["question"], {"answer": int, "ok": bool}, "Here you go:\n<answer> 7 </answer> and <ok>yes</ok>. Done."),
     parse_case("missing_field", ["question"], {"answer": str, "confidence": float}, "<answer>Paris</answer>"),
     parse_case("malformed_xml", ["question"], {"answer": str}, "<answer>a & b</answer>"),
     parse_case("bad_int", ["question"], answer_int, "<answer>forty-two</answer>"),
