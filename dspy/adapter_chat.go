@@ -36,7 +36,7 @@ type ChatAdapter struct {
 // output fields and their types. A History input holding anything but a
 // History is an error.
 func (a *ChatAdapter) Format(sig Signature, demos []Example, inputs Example) ([]Message, error) {
-	return formatMessages(sig, demos, inputs, chatSystemMessage(sig), chatAssistantContent, chatOutputRequirements(sig))
+	return formatMessages(sig, demos, inputs, chatSystemMessage(sig), userMessageContent, chatAssistantContent, chatOutputRequirements(sig))
 }
 
 // Parse splits a reply on "[[ ## name ## ]]" lines and reads each output field
@@ -60,11 +60,22 @@ func (a *ChatAdapter) Call(ctx context.Context, lm LM, req LMRequest, sig Signat
 		return AdapterResult{}, err
 	}
 	res, err := callAndParse(ctx, lm, req, msgs, func(text string) (Example, error) { return parseChatReply(sig, text) })
-	var parseErr *ParseError
-	if err == nil || a.DisableJSONFallback || !errors.As(err, &parseErr) {
+	if a.DisableJSONFallback {
 		return res, err
 	}
-	jsonAdapter := a.JSON
+	return withJSONFallback(ctx, lm, req, sig, demos, inputs, a.JSON, res, err)
+}
+
+// withJSONFallback repeats a call whose reply did not parse through the JSON
+// adapter (a zero one if jsonAdapter is nil), counting both calls' usage. res
+// and err are the first attempt's; any error but a *ParseError is returned
+// as it is. If the JSON attempt fails too, the first *ParseError is returned,
+// unless the JSON call itself failed in a way a retry may fix.
+func withJSONFallback(ctx context.Context, lm LM, req LMRequest, sig Signature, demos []Example, inputs Example, jsonAdapter *JSONAdapter, res AdapterResult, err error) (AdapterResult, error) {
+	var parseErr *ParseError
+	if err == nil || !errors.As(err, &parseErr) {
+		return res, err
+	}
 	if jsonAdapter == nil {
 		jsonAdapter = &JSONAdapter{}
 	}
@@ -107,8 +118,9 @@ func callAndParse(ctx context.Context, lm LM, req LMRequest, msgs []Message, par
 // follows DSPy's Adapter.format: the system message and the demos use the
 // whole signature, history field included (so a demo without a history value
 // counts as incomplete, as in DSPy), while the history turns and the current
-// request use the signature without it.
-func formatMessages(sig Signature, demos []Example, inputs Example, system string, assistant func(Signature, Example, any) string, requirements string) ([]Message, error) {
+// request use the signature without it. user and assistant write one turn's
+// inputs and outputs in the adapter's own markup.
+func formatMessages(sig Signature, demos []Example, inputs Example, system string, user func(Signature, Example, string, string) string, assistant func(Signature, Example, any) string, requirements string) ([]Message, error) {
 	var turns []Example
 	request := sig
 	if name, ok := sig.historyField(); ok {
@@ -125,14 +137,14 @@ func formatMessages(sig Signature, demos []Example, inputs Example, system strin
 	for _, d := range demos {
 		if !demoComplete(sig, d) && hasAnyField(d, sig.inputs) && hasAnyField(d, sig.outputs) {
 			msgs = append(msgs,
-				Message{Role: "user", Content: userMessageContent(sig, d, incompleteDemoPrefix, "")},
+				Message{Role: "user", Content: user(sig, d, incompleteDemoPrefix, "")},
 				Message{Role: "assistant", Content: assistant(sig, d, missingDemoValue)})
 		}
 	}
 	for _, d := range demos {
 		if demoComplete(sig, d) {
 			msgs = append(msgs,
-				Message{Role: "user", Content: userMessageContent(sig, d, "", "")},
+				Message{Role: "user", Content: user(sig, d, "", "")},
 				Message{Role: "assistant", Content: assistant(sig, d, missingDemoValue)})
 		}
 	}
@@ -140,10 +152,10 @@ func formatMessages(sig Signature, demos []Example, inputs Example, system strin
 	// missing outputs, so they render as Python's None.
 	for _, turn := range turns {
 		msgs = append(msgs,
-			Message{Role: "user", Content: userMessageContent(request, turn, "", "")},
+			Message{Role: "user", Content: user(request, turn, "", "")},
 			Message{Role: "assistant", Content: assistant(request, turn, nil)})
 	}
-	return append(msgs, Message{Role: "user", Content: userMessageContent(request, inputs, "", requirements)}), nil
+	return append(msgs, Message{Role: "user", Content: user(request, inputs, "", requirements)}), nil
 }
 
 // demoComplete reports whether a demo has every field set and not None; DSPy

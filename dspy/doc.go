@@ -41,7 +41,8 @@
 //
 // Predict makes one LM call through an Adapter (ChatAdapter by default,
 // byte-compatible with DSPy's "[[ ## field ## ]]" prompts, falling back to
-// JSONAdapter when a reply does not parse). ChainOfThought adds a reasoning
+// JSONAdapter when a reply does not parse); XMLAdapter is DSPy's XML format,
+// with nested tags for list, dict and object outputs. ChainOfThought adds a reasoning
 // field; ReAct calls Go functions as tools; MultiChainComparison, BestOfN,
 // Refine and Parallel compose other modules. A user module is any type with
 // Call and Predictors methods; Predictors lists its predictors under DSPy's

@@ -44,3 +44,29 @@ func ExampleJSONAdapter() {
 	// Output:
 	// {"answer":"Paris","confidence":0.9}
 }
+
+// ExampleXMLAdapter shows DSPy's XML format: a list output is asked for as
+// nested tags, and a reply in that shape is read back into typed fields.
+func ExampleXMLAdapter() {
+	sig := dspy.MustSignature("question -> answer: int, steps: list[str]")
+	adapter := &dspy.XMLAdapter{}
+
+	msgs, err := adapter.Format(sig, nil, dspy.NewExample("question", "What is 6 * 7?"))
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println(msgs[len(msgs)-1].Content)
+
+	out, err := adapter.Parse(sig, "<answer>42</answer>\n<steps><item>6 * 7</item><item>= 42</item></steps>")
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println(out)
+	// Output:
+	// <question>
+	// What is 6 * 7?
+	// </question>
+	//
+	// Respond with the corresponding output fields wrapped in XML tags `<answer>`, then `<steps>`. Use this nested XML structure: <steps><item>...</item></steps>
+	// {"answer":42,"steps":["6 * 7","= 42"]}
+}

@@ -12,8 +12,22 @@ import (
 type Tools map[string]*dspy.Tool
 
 // Build makes a fresh program from the spec. Every call returns a new
-// instance, so concurrent runs never share demos.
+// instance, so concurrent runs never share demos. A spec naming an adapter
+// sets it on every predictor of the program.
 func (p Program) Build(tools Tools) (dspy.Module, error) {
+	m, err := p.build(tools)
+	if err != nil || p.Adapter == "" {
+		return m, err
+	}
+	for _, np := range m.Predictors() {
+		if np.Predictor.Adapter, err = NewAdapter(p.Adapter); err != nil {
+			return nil, err
+		}
+	}
+	return m, nil
+}
+
+func (p Program) build(tools Tools) (dspy.Module, error) {
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}

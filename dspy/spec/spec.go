@@ -40,6 +40,26 @@ type Program struct {
 	MaxIters int `json:"max_iters,omitempty" yaml:"max_iters,omitempty"`
 	// M is the number of attempts a multi_chain_comparison module compares.
 	M int `json:"m,omitempty" yaml:"m,omitempty"`
+	// Adapter names the prompt format of every predictor in the program:
+	// "chat" (DSPy's default), "json" or "xml". Empty leaves the predictors to
+	// the adapter of the context they run in.
+	Adapter string `json:"adapter,omitempty" yaml:"adapter,omitempty"`
+}
+
+// Adapters lists the adapter names a spec may use.
+var Adapters = []string{"chat", "json", "xml"}
+
+// NewAdapter returns a fresh adapter by its spec name.
+func NewAdapter(name string) (dspy.Adapter, error) {
+	switch name {
+	case "chat":
+		return &dspy.ChatAdapter{}, nil
+	case "json":
+		return &dspy.JSONAdapter{}, nil
+	case "xml":
+		return &dspy.XMLAdapter{}, nil
+	}
+	return nil, fmt.Errorf("program spec: unknown adapter %q: use one of %s", name, strings.Join(Adapters, ", "))
 }
 
 // Kinds lists the module kinds a spec may name.
@@ -77,6 +97,11 @@ func (p Program) Validate() error {
 	}
 	if _, err := p.ParsedSignature(); err != nil {
 		return fmt.Errorf("program spec: %w", err)
+	}
+	if p.Adapter != "" {
+		if _, err := NewAdapter(p.Adapter); err != nil {
+			return err
+		}
 	}
 	if p.Module == "react" && len(p.Tools) == 0 {
 		return fmt.Errorf("program spec: a react module needs at least one tool under \"tools\"")

@@ -38,6 +38,7 @@ func TestParseRejectsBadSpecsWithTheFix(t *testing.T) {
 		"unknown module":  {`{"module": "predictt", "signature": "a -> b"}`, `unknown module "predictt"`},
 		"bad signature":   {`{"module": "predict", "signature": "a b"}`, `want exactly one "->"`},
 		"unknown key":     {`{"module": "predict", "signature": "a -> b", "instruction": "x"}`, "instruction"},
+		"unknown adapter": {`{"module": "predict", "signature": "a -> b", "adapter": "yaml"}`, `unknown adapter "yaml": use one of chat, json, xml`},
 		"react no tools":  {`{"module": "react", "signature": "a -> b"}`, "needs at least one tool"},
 		"unknown field":   {`{"module": "predict", "signature": "a -> b", "descriptions": {"c": "x"}}`, `no field "c"`},
 		"not a spec":      {`[1, 2]`, "program spec"},
@@ -95,4 +96,24 @@ func TestJSONRoundTrips(t *testing.T) {
 	back, err := spec.Parse(p.JSON())
 	require.NoError(t, err)
 	assert.Equal(t, p, back)
+}
+
+func TestAdapterKeySetsEveryPredictorsAdapter(t *testing.T) {
+	for name, want := range map[string]dspy.Adapter{"chat": &dspy.ChatAdapter{}, "json": &dspy.JSONAdapter{}, "xml": &dspy.XMLAdapter{}} {
+		t.Run(name, func(t *testing.T) {
+			p, err := spec.Parse([]byte("module: multi_chain_comparison\nsignature: question -> answer\nadapter: " + name + "\n"))
+			require.NoError(t, err)
+			m, err := p.Build(nil)
+			require.NoError(t, err)
+			require.NotEmpty(t, m.Predictors())
+			for _, np := range m.Predictors() {
+				assert.IsType(t, want, np.Predictor.Adapter, np.Name)
+			}
+		})
+	}
+	p, err := spec.Parse([]byte("module: predict\nsignature: question -> answer\n"))
+	require.NoError(t, err)
+	m, err := p.Build(nil)
+	require.NoError(t, err)
+	assert.Nil(t, m.Predictors()[0].Predictor.Adapter, "no adapter key leaves the context's adapter in charge")
 }

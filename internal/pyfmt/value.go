@@ -153,3 +153,8 @@ func decodeOrderedValue(dec *json.Decoder) (any, error) {
 	}
 	return nil, fmt.Errorf("unexpected JSON delimiter %v", d)
 }
+
+// JSONValue reduces the top level of a Go value to the JSON data model, as
+// Str does before rendering: callers that walk a value themselves (to write
+// it as something other than JSON) call it again on each element.
+func JSONValue(v any) any { return toJSONValue(v) }
