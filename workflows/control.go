@@ -34,6 +34,9 @@ type control struct {
 	// waits out an LM outage.
 	pauseReason string
 	outageSince time.Time
+	// resumedAt is when the run last left an outage pause: an outage a
+	// batch met before then was already waited out, not still going on.
+	resumedAt time.Time
 }
 
 func newControl(in OptimizeInput) *control {

@@ -72,6 +72,12 @@ func (e *temporalEngine) withOutageLimit(ctx workflow.Context, attempt func(work
 		if onOutage != nil {
 			onOutage(err)
 		}
+		// An attempt that was failing while the run sat paused, and fails
+		// now that it was unpaused, counts its outage from the unpause: the
+		// user just said to try again.
+		if e.ctl.resumedAt.After(since) {
+			since = e.ctl.resumedAt
+		}
 		if workflow.Now(ctx).Sub(since) < e.outageLimit {
 			continue
 		}
@@ -105,6 +111,9 @@ func (c *control) waitOutOutage(ctx workflow.Context, reason string, since time.
 	}
 	if c.stopRequested {
 		return fmt.Errorf("%w: stop requested while paused: %s", optimize.ErrStop, reason)
+	}
+	if now := workflow.Now(ctx); now.After(c.resumedAt) {
+		c.resumedAt = now
 	}
 	if c.status.State == "paused" {
 		c.pauseReason = ""

@@ -217,7 +217,17 @@ func TestARunPausedForAnOutageReplays(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, handle.Get(ctx, nil))
 	var res workflows.OptimizeResult
-	require.NoError(t, run.Get(ctx, &res))
+	if err := run.Get(ctx, &res); err != nil {
+		// Say where the run stood, so a hang under load can be told apart
+		// from a second pause.
+		qctx, qcancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer qcancel()
+		var s workflows.Status
+		if v, qerr := tc.QueryWorkflow(qctx, id, "", workflows.QueryStatus); qerr == nil {
+			_ = v.Get(&s)
+		}
+		t.Fatalf("the unpaused run did not finish: %v; its status: state %q, paused %v, reason %q, progress %+v", err, s.State, s.Paused, s.PauseReason, s.Progress)
+	}
 
 	path := filepath.Join(t.TempDir(), "outage.json")
 	if os.Getenv("DSPY_RECORD_HISTORIES") == "1" {
