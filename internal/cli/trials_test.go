@@ -8,9 +8,11 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -170,8 +172,14 @@ func TestOnAServerEvaluateShowsExamplesAndListShowsIt(t *testing.T) {
 	assert.Contains(t, first.Gold, "answer")
 	assert.Contains(t, first.Prediction, "answer")
 
-	l := s.run("list")
-	require.Equal(t, exitcode.OK, l.code, l.stderr)
+	// list reads Temporal's visibility store, which learns of the run's
+	// completion a moment after the run's own result is out.
+	var l result
+	completed := regexp.MustCompile(`(?m)^eval-1\s+\S+\s+.*\s+Completed\s`)
+	require.Eventually(t, func() bool {
+		l = s.run("list")
+		return l.code == exitcode.OK && completed.MatchString(l.stdout)
+	}, 10*time.Second, 100*time.Millisecond, "list never showed eval-1 completed")
 	assert.Regexp(t, `(?m)^WORKFLOW ID\s+OPTIMIZER\s+PROGRAM\s+STATUS\s+BEST\s+BASELINE\s+SPEND\s+DURATION\s+STARTED\s+KIND$`, l.stdout)
 	assert.Regexp(t, `(?m)^eval-1\s+-\s+predict\(question -> answer\)\s+Completed\s+\d+\.\d\d\s+-\s+\d+ calls \$\S+\s+\S+\s+.*\s+evaluate$`, l.stdout)
 
