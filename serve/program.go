@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"sync"
 
 	"github.com/google/jsonschema-go/jsonschema"
 
@@ -232,45 +231,10 @@ type moduleRunner struct {
 }
 
 func (r moduleRunner) Run(ctx context.Context, inputs dspy.Example) (dspy.Example, dspy.Usage, error) {
-	counter := &countingLM{lm: r.lm}
-	pred, err := r.module.Call(dspy.WithLM(ctx, counter), inputs)
-	return pred.Example, counter.usage(), err
-}
-
-// countingLM counts what one request's LM calls cost, whatever the module
-// reports, so failed requests and composite modules are accounted too.
-type countingLM struct {
-	lm dspy.LM
-	mu sync.Mutex
-	u  dspy.Usage
-}
-
-func (c *countingLM) Call(ctx context.Context, req dspy.LMRequest) (dspy.LMResponse, error) {
-	resp, err := c.lm.Call(ctx, req)
-	c.mu.Lock()
-	c.u = c.u.Add(billed(resp, err))
-	c.mu.Unlock()
-	return resp, err
-}
-
-// billed is what one LM call cost: the requests the server answered (an
-// answered retry is one more, and a client that reports none made one),
-// with tokens and cost from the reply.
-func billed(resp dspy.LMResponse, err error) dspy.Usage {
-	u := resp.Usage
-	if u.Calls == 0 {
-		u.Calls = 1
-	}
-	if err == nil && resp.CacheHit && u.CacheHits == 0 {
-		u.CacheHits = 1
-	}
-	return u
-}
-
-func (c *countingLM) ModelName() string { return c.lm.ModelName() }
-
-func (c *countingLM) usage() dspy.Usage {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.u
+	// The tracker sees every call the module's adapters make through
+	// dspy.CallLM, failed and retried ones included, whatever the module
+	// itself reports.
+	ctx, usage := dspy.TrackUsage(ctx)
+	pred, err := r.module.Call(dspy.WithLM(ctx, r.lm), inputs)
+	return pred.Example, usage.Usage(), err
 }

@@ -100,16 +100,19 @@ func (p programRunner) run(ctx workflow.Context, in RunProgramInput) (RunProgram
 		return RunProgramOutput{}, temporal.NewNonRetryableApplicationError(err.Error(), activities.ErrTypeConfig, err)
 	}
 	bridge := &runBridge{ctx: ctx, in: in}
-	dctx := dspy.WithToolRunner(dspy.WithLM(context.Background(), bridge), bridge)
+	// The tracker counts what every LM call cost, failed ones included, as
+	// it does for an in-process run.
+	dctx, usage := dspy.TrackUsage(context.Background())
+	dctx = dspy.WithToolRunner(dspy.WithLM(dctx, bridge), bridge)
 	pred, err := module.Call(dctx, in.Inputs)
 	if err != nil {
 		if ctx.Err() != nil {
 			// Canceled: the run ends as canceled, not as the program's failure.
 			return RunProgramOutput{}, ctx.Err()
 		}
-		return RunProgramOutput{}, runError(err, bridge.usage)
+		return RunProgramOutput{}, runError(err, usage.Usage())
 	}
-	return RunProgramOutput{Outputs: pred.Example, Usage: bridge.usage, ToolCalls: bridge.toolCalls}, nil
+	return RunProgramOutput{Outputs: pred.Example, Usage: usage.Usage(), ToolCalls: bridge.toolCalls}, nil
 }
 
 // build makes the program and loads its state. A predictor with an LM of its
@@ -161,7 +164,6 @@ func runError(err error, usage dspy.Usage) error {
 type runBridge struct {
 	ctx       workflow.Context
 	in        RunProgramInput
-	usage     dspy.Usage
 	lmCalls   int
 	toolCalls int
 }
@@ -187,8 +189,9 @@ func (b *runBridge) options(summary string) workflow.Context {
 	})
 }
 
-// Call makes the LM call an activity. Its usage is added whatever happens,
-// so a failed run still reports what it cost.
+// Call makes the LM call an activity and returns the worker's reply, whose
+// usage the run's tracker counts. A call that failed for good reports one
+// call beside its error, as the dspy.LM contract allows.
 func (b *runBridge) Call(_ context.Context, req dspy.LMRequest) (dspy.LMResponse, error) {
 	b.lmCalls++
 	if req.Model == "" {
@@ -197,19 +200,8 @@ func (b *runBridge) Call(_ context.Context, req dspy.LMRequest) (dspy.LMResponse
 	var out activities.CallLMOutput
 	err := workflow.ExecuteActivity(b.options(fmt.Sprintf("LM call %d", b.lmCalls)), activities.CallLMName, activities.CallLMInput{Request: req}).Get(b.ctx, &out)
 	if err != nil {
-		b.usage.Calls++
-		return dspy.LMResponse{}, lmErrorFrom(err)
+		return dspy.LMResponse{Usage: dspy.Usage{Calls: 1}}, lmErrorFrom(err)
 	}
-	// The reply's usage counts the requests the server answered, retries
-	// included; a client that reports none made one.
-	u := out.Response.Usage
-	if u.Calls == 0 {
-		u.Calls = 1
-	}
-	if out.Response.CacheHit && u.CacheHits == 0 {
-		u.CacheHits = 1
-	}
-	b.usage = b.usage.Add(u)
 	return out.Response, nil
 }
 
