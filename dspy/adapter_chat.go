@@ -155,7 +155,7 @@ func formatMessages(sig Signature, demos []Example, inputs Example, system strin
 			Message{Role: "user", Content: user(request, turn, "", "")},
 			Message{Role: "assistant", Content: assistant(request, turn, nil)})
 	}
-	return append(msgs, Message{Role: "user", Content: user(request, inputs, "", requirements)}), nil
+	return splitContentParts(append(msgs, Message{Role: "user", Content: user(request, inputs, "", requirements)}))
 }
 
 // demoComplete reports whether a demo has every field set and not None; DSPy

@@ -11,6 +11,9 @@ import (
 type Message struct {
 	Role    string `json:"role"`
 	Content string `json:"content"`
+	// Parts, when set, is the content as OpenAI content parts (text and
+	// images) and Content is empty; text-only messages leave it nil.
+	Parts []ContentPart `json:"parts,omitempty"`
 }
 
 // ResponseFormat asks the LM for structured output, as OpenAI's response_format does.

@@ -202,6 +202,7 @@ var (
 	jsonMarshalerType = reflect.TypeFor[json.Marshaler]()
 	enumInterfaceType = reflect.TypeFor[Enum]()
 	historyGoType     = reflect.TypeFor[History]()
+	imageGoType       = reflect.TypeFor[Image]()
 )
 
 // typeOfGo maps a Go type to the signature type of values of that type.
@@ -211,6 +212,9 @@ func typeOfGo(t reflect.Type) (Type, error) {
 	}
 	if t == historyGoType {
 		return HistoryType, nil
+	}
+	if t == imageGoType {
+		return ImageType, nil
 	}
 	if implements(t, enumInterfaceType) {
 		return enumOfGo(t)

@@ -35,6 +35,9 @@ const (
 	// KindHistory is dspy.History: an input holding earlier turns of the
 	// conversation, which adapters expand into user/assistant messages.
 	KindHistory
+	// KindImage is dspy.Image: an input holding an Image, sent to the LM as
+	// an image content part.
+	KindImage
 )
 
 // Type is the type of a signature field.
@@ -113,6 +116,8 @@ func (t Type) String() string {
 		return "Enum"
 	case KindHistory:
 		return "History"
+	case KindImage:
+		return "Image"
 	}
 	return fmt.Sprintf("Kind(%d)", int(t.Kind))
 }
@@ -149,6 +154,8 @@ func (t Type) JSONSchema() map[string]any {
 		return enumSchema(t)
 	case KindHistory:
 		return historySchema()
+	case KindImage:
+		return imageSchema()
 	}
 	return map[string]any{}
 }
@@ -260,6 +267,8 @@ func ParseType(s string) (Type, error) {
 		return Type{Kind: KindAny}, nil
 	case "history", "dspy.history":
 		return HistoryType, nil
+	case "image", "dspy.image":
+		return ImageType, nil
 	}
 	open := strings.IndexByte(s, '[')
 	if open <= 0 || !strings.HasSuffix(s, "]") {
