@@ -44,7 +44,7 @@ type chatRequest struct {
 }
 
 type chatMessage struct {
-	Content string `json:"content"`
+	Content any    `json:"content"`
 	Role    string `json:"role"`
 }
 
@@ -74,7 +74,7 @@ func encodeRequest(req dspy.LMRequest) ([]byte, error) {
 	for i, m := range req.Messages {
 		switch m.Role {
 		case "system", "user", "assistant", "developer":
-			body.Messages[i] = chatMessage{Content: m.Content, Role: m.Role}
+			body.Messages[i] = chatMessage{Content: wireContent(m), Role: m.Role}
 		default:
 			return nil, fmt.Errorf("message %d has role %q; want system, user, assistant or developer", i, m.Role)
 		}
