@@ -13,15 +13,24 @@ type Tools map[string]*dspy.Tool
 
 // Build makes a fresh program from the spec. Every call returns a new
 // instance, so concurrent runs never share demos. A spec naming an adapter
-// sets it on every predictor of the program.
+// sets it on every predictor of the program, and one under a predictor's
+// path in Predictors on that predictor.
 func (p Program) Build(tools Tools) (dspy.Module, error) {
 	m, err := p.build(tools)
-	if err != nil || p.Adapter == "" {
+	if err != nil {
 		return m, err
 	}
-	for _, np := range m.Predictors() {
-		if np.Predictor.Adapter, err = NewAdapter(p.Adapter); err != nil {
+	named := m.Predictors()
+	paths := make([]string, len(named))
+	for i, np := range named {
+		paths[i] = np.Name
+		if np.Predictor.Adapter, err = p.predictorAdapter(np.Name); err != nil {
 			return nil, err
+		}
+	}
+	for _, path := range sortedKeys(p.Predictors) {
+		if !contains(paths, path) {
+			return nil, fmt.Errorf("program spec: predictors: the %s program has no predictor %q (it has %q)", p.Module, path, paths)
 		}
 	}
 	return m, nil

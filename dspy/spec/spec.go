@@ -41,16 +41,38 @@ type Program struct {
 	// M is the number of attempts a multi_chain_comparison module compares.
 	M int `json:"m,omitempty" yaml:"m,omitempty"`
 	// Adapter names the prompt format of every predictor in the program:
-	// "chat" (DSPy's default), "json" or "xml". Empty leaves the predictors to
-	// the adapter of the context they run in.
+	// "chat" (DSPy's default), "json", "xml" or "two_step". Empty leaves the
+	// predictors to the adapter of the context they run in.
 	Adapter string `json:"adapter,omitempty" yaml:"adapter,omitempty"`
+	// ExtractionModel is the model a two_step adapter's extraction calls
+	// name. The program's own LM client (its endpoint and key) answers them,
+	// so a spec never holds an endpoint or a secret.
+	ExtractionModel string `json:"extraction_model,omitempty" yaml:"extraction_model,omitempty"`
+	// Predictors sets options of single predictors, by their path in the
+	// program ("predict", "react", "extract.predict"), over the program's.
+	Predictors map[string]PredictorSpec `json:"predictors,omitempty" yaml:"predictors,omitempty"`
+}
+
+// PredictorSpec is what a spec sets on one predictor.
+type PredictorSpec struct {
+	// Adapter is the predictor's prompt format, as Program.Adapter names it.
+	Adapter string `json:"adapter,omitempty" yaml:"adapter,omitempty"`
+	// ExtractionModel is its two_step adapter's extraction model; empty
+	// means the program's.
+	ExtractionModel string `json:"extraction_model,omitempty" yaml:"extraction_model,omitempty"`
 }
 
 // Adapters lists the adapter names a spec may use.
-var Adapters = []string{"chat", "json", "xml"}
+var Adapters = []string{"chat", "json", "xml", "two_step"}
 
-// NewAdapter returns a fresh adapter by its spec name.
-func NewAdapter(name string) (dspy.Adapter, error) {
+// NewAdapter returns a fresh adapter by its spec name. A two_step adapter
+// needs its extraction model: use NewAdapterWith.
+func NewAdapter(name string) (dspy.Adapter, error) { return NewAdapterWith(name, "") }
+
+// NewAdapterWith returns a fresh adapter by its spec name; extractionModel
+// is the model a two_step adapter's extraction calls name on the program's
+// own LM client, and is required for it.
+func NewAdapterWith(name, extractionModel string) (dspy.Adapter, error) {
 	switch name {
 	case "chat":
 		return &dspy.ChatAdapter{}, nil
@@ -58,6 +80,11 @@ func NewAdapter(name string) (dspy.Adapter, error) {
 		return &dspy.JSONAdapter{}, nil
 	case "xml":
 		return &dspy.XMLAdapter{}, nil
+	case "two_step":
+		if extractionModel == "" {
+			return nil, fmt.Errorf("program spec: adapter two_step needs extraction_model, the model that fills the output fields")
+		}
+		return &dspy.TwoStepAdapter{ExtractionModel: extractionModel}, nil
 	}
 	return nil, fmt.Errorf("program spec: unknown adapter %q: use one of %s", name, strings.Join(Adapters, ", "))
 }
@@ -99,8 +126,13 @@ func (p Program) Validate() error {
 		return fmt.Errorf("program spec: %w", err)
 	}
 	if p.Adapter != "" {
-		if _, err := NewAdapter(p.Adapter); err != nil {
+		if _, err := NewAdapterWith(p.Adapter, p.ExtractionModel); err != nil {
 			return err
+		}
+	}
+	for _, name := range sortedKeys(p.Predictors) {
+		if _, err := p.predictorAdapter(name); err != nil {
+			return fmt.Errorf("program spec: predictors: %s: %w", name, err)
 		}
 	}
 	if p.Module == "react" && len(p.Tools) == 0 {
@@ -140,6 +172,33 @@ func (p Program) ParsedSignature() (dspy.Signature, error) {
 		}
 	}
 	return sig, nil
+}
+
+// predictorAdapter is the adapter the spec sets on the predictor at path:
+// its own, else the program's; nil when the spec names none.
+func (p Program) predictorAdapter(path string) (dspy.Adapter, error) {
+	name, model := p.Adapter, p.ExtractionModel
+	if ps, ok := p.Predictors[path]; ok {
+		if ps.Adapter != "" {
+			name = ps.Adapter
+		}
+		if ps.ExtractionModel != "" {
+			model = ps.ExtractionModel
+		}
+	}
+	if name == "" {
+		return nil, nil
+	}
+	return NewAdapterWith(name, model)
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
 }
 
 func contains(list []string, s string) bool {
