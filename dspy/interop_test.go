@@ -237,14 +237,82 @@ var interopCases = []interopCase{
 	},
 }
 
+// interopPixel is testdata/images/pixel.png as the data URI both sides hold.
+const interopPixel = "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAIAAACQd1PeAAAADElEQVR4nGP438AAAAQBAYDFKhhdAAAAAElFTkSuQmCC"
+
+func mustImage(source string) dspy.Image {
+	im, err := dspy.NewImage(source)
+	if err != nil {
+		panic(err)
+	}
+	return im
+}
+
+// interopAdapterCases are programs whose predictors use another adapter than
+// the ChatAdapter, or hold images in their demos. DSPy saves no adapter, so
+// both sides set it on the fresh program.
+var interopAdapterCases = []interopCase{
+	{
+		kind: "xml_adapter",
+		new: func(*testing.T) dspy.Module {
+			p := dspy.NewPredict(dspy.MustSignature("question -> answer: int, steps: list[str]"))
+			p.Adapter = &dspy.XMLAdapter{}
+			return p
+		},
+		predictors: []interopPredictor{{
+			path:         "self",
+			instructions: "Solve it; list the steps.",
+			demos: []dspy.Example{
+				dspy.NewExample("question", "What is 2 + 3?", "answer", 5, "steps", []any{"2 + 3", "= 5"}, "augmented", true),
+				dspy.NewExample("question", "What is 1 < 2?", "answer", 1, "steps", []any{}),
+			},
+			inputs: dspy.NewExample("question", "What is 6 * 7?"),
+		}},
+	},
+	{
+		kind: "two_step",
+		new: func(t *testing.T) dspy.Module {
+			cot, err := dspy.NewChainOfThought(dspy.MustSignature("question -> answer: int"))
+			require.NoError(t, err)
+			cot.Predictors()[0].Predictor.Adapter = dspy.NewTwoStepAdapter(dspytest.ScriptedLM())
+			return cot
+		},
+		predictors: []interopPredictor{{
+			path:         "predict",
+			instructions: "Think it through; the answer is an integer.",
+			demos: []dspy.Example{
+				dspy.NewExample("question", "What is 2 + 3?", "reasoning", "Two and three make five.", "answer", 5, "augmented", true),
+				dspy.NewExample("question", "What is 10 - 4?", "answer", 6),
+			},
+			inputs: dspy.NewExample("question", "What is 6 * 7?"),
+		}},
+	},
+	{
+		kind: "image_demos",
+		new: func(*testing.T) dspy.Module {
+			return dspy.NewPredict(dspy.MustSignature("image: dspy.Image, question -> answer", "Name the animal in the image."))
+		},
+		predictors: []interopPredictor{{
+			path: "self",
+			demos: []dspy.Example{
+				dspy.NewExample("image", mustImage("https://example.com/dog.jpg"), "question", "Which animal?", "answer", "A dog."),
+				dspy.NewExample("image", mustImage(interopPixel), "question", "Which animal?"),
+			},
+			inputs: dspy.NewExample("image", mustImage("https://example.com/cat.png"), "question", "Which animal?"),
+		}},
+	},
+}
+
+func init() { interopCases = append(interopCases, interopAdapterCases...) }
+
 // dspyRecord is what the script recorded of a program DSPy loaded or built.
 type dspyRecord struct {
 	DSPyVersion string `json:"dspy_version"`
 	Predictors  []struct {
-		Name         string         `json:"name"`
-		Instructions string         `json:"instructions"`
-		Demos        int            `json:"demos"`
-		Messages     []dspy.Message `json:"messages"`
+		Name         string          `json:"name"`
+		Instructions string          `json:"instructions"`
+		Demos        int             `json:"demos"`
+		Messages     []goldenMessage `json:"messages"`
 	} `json:"predictors"`
 }
 
@@ -286,6 +354,7 @@ func assertFormatsAsDSPy(t *testing.T, c interopCase, m dspy.Module, rec dspyRec
 		for j, msg := range want.Messages {
 			assert.Equal(t, msg.Role, sent[j].Role, "%s message %d role", got.Name, j)
 			assert.Equal(t, msg.Content, sent[j].Content, "%s message %d content", got.Name, j)
+			assert.Equal(t, msg.Parts, sent[j].Parts, "%s message %d parts", got.Name, j)
 		}
 	}
 }

@@ -17,11 +17,13 @@ instructions, and the inputs each predictor is called with must match the Go
 side's interopCases.
 """
 
+import base64
 import json
 import os
 import sys
 
 import dspy
+from dspy.adapters._legacy_type_markers import _expand_legacy_custom_type_markers_in_chat_message
 
 
 def add(a: int, b: int) -> int:
@@ -187,6 +189,58 @@ KINDS = {
 }
 
 
+IMAGE_SIGNATURE = dspy.Signature("image: dspy.Image, question -> answer", "Name the animal in the image.")
+with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "dspy", "testdata", "images", "pixel.png"), "rb") as f:
+    PIXEL = dspy.Image("data:image/png;base64," + base64.b64encode(f.read()).decode())
+
+KINDS["xml_adapter"] = (
+    lambda: dspy.Predict("question -> answer: int, steps: list[str]"),
+    {
+        "self": (
+            "Solve it; list the steps.",
+            [
+                dspy.Example(question="What is 2 + 3?", answer=5, steps=["2 + 3", "= 5"], augmented=True),
+                dspy.Example(question="What is 1 < 2?", answer=1, steps=[]),
+            ],
+            {"question": "What is 6 * 7?"},
+        ),
+    },
+)
+KINDS["two_step"] = (
+    lambda: dspy.ChainOfThought("question -> answer: int"),
+    {
+        "predict": (
+            "Think it through; the answer is an integer.",
+            [
+                dspy.Example(question="What is 2 + 3?", reasoning="Two and three make five.", answer=5, augmented=True),
+                dspy.Example(question="What is 10 - 4?", answer=6),
+            ],
+            {"question": "What is 6 * 7?"},
+        ),
+    },
+)
+KINDS["image_demos"] = (
+    lambda: dspy.Predict(IMAGE_SIGNATURE),
+    {
+        "self": (
+            None,
+            [
+                dspy.Example(image=dspy.Image("https://example.com/dog.jpg"), question="Which animal?", answer="A dog."),
+                dspy.Example(image=PIXEL, question="Which animal?"),
+            ],
+            {"image": dspy.Image("https://example.com/cat.png"), "question": "Which animal?"},
+        ),
+    },
+)
+
+# The adapter each kind's predictors use; DSPy does not save it, so both sides
+# set it on the fresh program. The others use the ChatAdapter.
+ADAPTERS = {
+    "xml_adapter": dspy.XMLAdapter,
+    "two_step": lambda: dspy.TwoStepAdapter(dspy.LM("openai/extraction-model")),
+}
+
+
 def build(kind):
     """The kind's program with its instructions and demos set, as an optimizer leaves it."""
     new, content = KINDS[kind]
@@ -203,17 +257,18 @@ def build(kind):
 
 def record(kind, program):
     """Each predictor's instructions, demo count and the messages DSPy's
-    ChatAdapter formats for the kind's call of it."""
+    adapter formats for the kind's call of it."""
     _, content = KINDS[kind]
     out = []
     for name, p in program.named_predictors():
-        messages = dspy.ChatAdapter().format(p.signature, p.demos, content[name][2])
+        messages = ADAPTERS.get(kind, dspy.ChatAdapter)().format(p.signature, p.demos, content[name][2])
         out.append(
             {
                 "name": name,
                 "instructions": p.signature.instructions,
                 "demos": len(p.demos),
-                "messages": [{"role": m["role"], "content": m["content"]} for m in messages],
+                # As they go to the LM: a message holding images as content parts.
+                "messages": [_expand_legacy_custom_type_markers_in_chat_message({"role": m["role"], "content": m["content"]}) for m in messages],
             }
         )
     return {"dspy_version": dspy.__version__, "predictors": out}
