@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/durable-dspy/durable-dspy/internal/pyfmt"
 )
@@ -40,6 +41,10 @@ const (
 // is read with ImageFromFile instead, as DSPy's Image.from_path reads it.
 func NewImage(source string) (Image, error) {
 	source = strings.TrimSpace(source)
+	if !utf8.ValidString(source) {
+		// Saved programs and requests are JSON, which cannot carry it.
+		return Image{}, fmt.Errorf("image %s is not valid UTF-8", pyfmt.ShortRepr(source))
+	}
 	if strings.HasPrefix(source, "data:") {
 		if _, _, err := ParseDataURI(source); err != nil {
 			return Image{}, err
