@@ -11,9 +11,10 @@ import (
 )
 
 // ExampleTwoStepAdapter has a main model answer a word problem in its own
-// words and a second model read that answer into the typed output field.
+// words, then a second model read that answer into the typed output field.
+// Both calls are counted in the prediction's usage.
 func ExampleTwoStepAdapter() {
-	srv := simlm.New(simlm.Config{Seed: 1})
+	srv := simlm.New(simlm.Config{Seed: 3}) // the project's simulated LM
 	if err := srv.Start(); err != nil {
 		log.Fatal(err)
 	}
@@ -35,6 +36,7 @@ func ExampleTwoStepAdapter() {
 		log.Fatal(err)
 	}
 	answer, _ := pred.Get("answer")
-	fmt.Printf("%v (%T), %d calls\n", answer, answer, pred.Usage.Calls)
+	fmt.Printf("answer = %v (%T), %d LM calls\n", answer, answer, pred.Usage.Calls)
 	// Output:
+	// answer = 42 (int), 2 LM calls
 }

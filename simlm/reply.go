@@ -62,6 +62,8 @@ func (s *Server) content(p *prompt, draw uint64, prose bool) string {
 			vals[i] = answerValue(f, result)
 		case arith && isReasoningName(f.name) && f.kind == kindString:
 			vals[i] = arithmeticReasoning(call.problem, result, derive(draw, saltReasoning))
+		case isExtraction(p):
+			vals[i] = extractedValue(p, f, h)
 		default:
 			vals[i] = genericValue(f, p.inputs, h)
 		}
