@@ -7,7 +7,8 @@ import (
 
 // Adapter turns a signature, demos and inputs into LM messages, and the LM's
 // reply back into typed output fields. ChatAdapter (DSPy's default
-// "[[ ## field ## ]]" format), JSONAdapter and XMLAdapter implement it.
+// "[[ ## field ## ]]" format), JSONAdapter, XMLAdapter and TwoStepAdapter
+// implement it.
 type Adapter interface {
 	// Format builds the chat messages for one call.
 	Format(sig Signature, demos []Example, inputs Example) ([]Message, error)

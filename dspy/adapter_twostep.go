@@ -65,8 +65,9 @@ func (a *TwoStepAdapter) Format(sig Signature, demos []Example, inputs Example) 
 	return splitContentParts(append(msgs, Message{Role: "user", Content: twoStepFields(sig.inputs, inputs, "")}))
 }
 
-// Parse has the extraction LM read a main LM reply into the output fields,
-// with no deadline; Call does the same under its context.
+// Parse has the Extraction LM read a main LM reply into the output fields,
+// with no deadline; Call does the same under its context, and is the only
+// way to parse with ExtractionModel alone, which needs the main LM's client.
 func (a *TwoStepAdapter) Parse(sig Signature, completion string) (Example, error) {
 	out, _, err := a.extract(context.Background(), nil, sig, completion)
 	return out, err

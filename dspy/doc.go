@@ -33,6 +33,11 @@
 //	history := dspy.NewHistory(dspy.NewExample("question", "Capital of France?", "answer", "Paris"))
 //	pred, err := chat.Call(ctx, dspy.NewExample("question", "And of Germany?", "history", history))
 //
+// An Image input (NewImage for a URL or data URI, ImageFromFile,
+// ImageFromBytes) reaches the LM as an OpenAI image content part between the
+// text of the other fields, as DSPy sends it; demos with images save and load
+// in DSPy's form.
+//
 // A field may carry constraints, as pydantic Field arguments do in DSPy
 // (Field.WithConstraints, or a `constraints:"ge=0, le=5"` struct tag): the
 // prompt states them, and an output that breaks one fails to parse.
@@ -42,7 +47,8 @@
 // Predict makes one LM call through an Adapter (ChatAdapter by default,
 // byte-compatible with DSPy's "[[ ## field ## ]]" prompts, falling back to
 // JSONAdapter when a reply does not parse); XMLAdapter is DSPy's XML format,
-// with nested tags for list, dict and object outputs. ChainOfThought adds a reasoning
+// with nested tags for list, dict and object outputs; TwoStepAdapter lets the
+// main LM answer freely and has a second LM fill the fields. ChainOfThought adds a reasoning
 // field; ReAct calls Go functions as tools; MultiChainComparison, BestOfN,
 // Refine and Parallel compose other modules. A user module is any type with
 // Call and Predictors methods; Predictors lists its predictors under DSPy's
