@@ -55,6 +55,7 @@ func (a *ChatAdapter) Parse(sig Signature, completion string) (Example, error) {
 // in a way a retry may fix (a retryable *LMError or a cancelled context),
 // which is returned so that the caller's retry policy applies.
 func (a *ChatAdapter) Call(ctx context.Context, lm LM, req LMRequest, sig Signature, demos []Example, inputs Example) (AdapterResult, error) {
+	ctx = streamingAs(ctx, streamChat, sig)
 	msgs, err := a.Format(sig, demos, inputs)
 	if err != nil {
 		return AdapterResult{}, err

@@ -52,6 +52,7 @@ func (a *JSONAdapter) Parse(sig Signature, completion string) (Example, error) {
 // rejects the schema as a bad request, the call is repeated asking for a plain
 // JSON object, as DSPy does. Other LM errors are returned as they are.
 func (a *JSONAdapter) Call(ctx context.Context, lm LM, req LMRequest, sig Signature, demos []Example, inputs Example) (AdapterResult, error) {
+	ctx = streamingAs(ctx, streamJSON, sig)
 	msgs, err := a.Format(sig, demos, inputs)
 	if err != nil {
 		return AdapterResult{}, err

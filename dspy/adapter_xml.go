@@ -48,6 +48,7 @@ func (a *XMLAdapter) Parse(sig Signature, completion string) (Example, error) {
 // as DSPy does; the usage of both calls is counted, and errors are reported as
 // ChatAdapter.Call reports them.
 func (a *XMLAdapter) Call(ctx context.Context, lm LM, req LMRequest, sig Signature, demos []Example, inputs Example) (AdapterResult, error) {
+	ctx = streamingAs(ctx, streamXML, sig)
 	msgs, err := a.Format(sig, demos, inputs)
 	if err != nil {
 		return AdapterResult{}, err

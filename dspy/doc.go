@@ -61,6 +61,16 @@
 //	pred, err := dspy.NewPredict(sig).Call(ctx, dspy.NewExample("question", "What is 2 + 3?"))
 //	fmt.Println(pred.Get("answer"))
 //
+// # Streaming
+//
+// Streamify wraps a program so that its Stream method yields each output
+// field while the LM writes it, as DSPy's streamify and StreamListener do:
+// StreamResponse chunks naming the predictor and field (the last one marked),
+// StatusMessage events around tool calls (a StatusMessageProvider writes
+// them), then the final Prediction, the same one an unstreamed call returns.
+// Fields stream from the Chat, JSON and XML adapters when the LM implements
+// StreamingLM, as lm.Client does through openai-go.
+//
 // # Data, evaluation and optimization
 //
 // LoadDataset reads JSONL or CSV into ordered Examples, with errors that name

@@ -34,7 +34,10 @@ type PredictConfig struct {
 func NewPredict(sig Signature) *Predict { return &Predict{Signature: sig} }
 
 // Call formats the inputs with the demos, calls the LM, and parses the reply.
-func (p *Predict) Call(ctx context.Context, inputs Example) (Prediction, error) {
+func (p *Predict) Call(ctx context.Context, inputs Example) (out Prediction, callErr error) {
+	if end := streamPredictStart(&ctx, p, inputs); end != nil {
+		defer func() { end(out, callErr) }()
+	}
 	if p.Signature.IsZero() {
 		return Prediction{}, fmt.Errorf("predict: no signature set")
 	}

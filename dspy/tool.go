@@ -186,7 +186,10 @@ func (t *Tool) ArgNames() []string {
 // Call validates args against the schema and runs the tool, or hands it to
 // the context's ToolRunner when one is set. A panic in the tool's function is
 // returned as an error, so one bad tool cannot crash an agent.
-func (t *Tool) Call(ctx context.Context, args map[string]any) (any, error) {
+func (t *Tool) Call(ctx context.Context, args map[string]any) (result any, callErr error) {
+	if end := streamToolStart(ctx, t, args); end != nil {
+		defer func() { end(result, callErr) }()
+	}
 	if args == nil {
 		args = map[string]any{}
 	}

@@ -63,7 +63,7 @@ func (t *UsageTracker) Settle(pred Prediction) Usage {
 // adapters call LMs through it; a module that calls LM.Call directly is not
 // seen by trackers.
 func CallLM(ctx context.Context, lm LM, req LMRequest) (LMResponse, error) {
-	resp, err := lm.Call(ctx, req)
+	resp, err := callLM(ctx, lm, req)
 	if t, ok := ctx.Value(usageKey).(*UsageTracker); ok {
 		t.Add(resp.Usage)
 	}

@@ -102,6 +102,17 @@
 // once; and GET /v1/runs/{id} reports the run, with its outputs once done. A
 // request whose deadline passes answers 504 with the run_id to ask for later.
 //
+// # Streaming
+//
+// A program request sent with "Accept: text/event-stream" (or ?stream=true)
+// is answered with Server-Sent Events once the program runs: "chunk" events
+// carrying output fields as the LM writes them, "status" events (tool
+// calls), then a "prediction" event whose data is the JSON answer, or an
+// "error" event whose data is the error body. A request refused before its
+// program runs gets its usual status and JSON body; usage headers come as
+// trailers. A durable program answers a stream request with the final event
+// only. ReadEvents reads such a stream.
+//
 // # Config
 //
 // LoadConfig reads a serve.yaml (programs, model aliases, server settings;

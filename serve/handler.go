@@ -248,6 +248,8 @@ type call struct {
 	// set when its run was started to be answered later (202).
 	durable  durableRequest
 	accepted bool
+	// sse writes the answer as events when the request asked for a stream.
+	sse *sseWriter
 }
 
 func (h *Handler) serveProgram(w http.ResponseWriter, r *http.Request) {
@@ -273,9 +275,13 @@ func (h *Handler) runProgram(w http.ResponseWriter, r *http.Request, c *call) in
 		return e.status
 	}
 	c.durable = d
+	c.sse = newSSEWriter(w, r)
 	out, e := h.execute(r.Context(), c, r.PathValue("name"), func() ([]byte, *apiError) {
 		return readBody(w, r, h.maxBody)
 	})
+	if c.sse != nil && !c.accepted {
+		return h.answerStream(w, c, out, e)
+	}
 	if c.ran && !c.accepted {
 		setUsageHeaders(w.Header(), c.usage)
 	}
@@ -351,7 +357,7 @@ func (h *Handler) execute(ctx context.Context, c *call, name string, read func()
 	if dr, ok := v.runner.(DurableRunner); ok {
 		outputs, usage, runErr = h.runDurable(ctx, c, s, dr, inputs)
 	} else {
-		outputs, usage, runErr = h.run(ctx, s, v, inputs)
+		outputs, usage, runErr = h.runStream(ctx, c, s, v, inputs)
 	}
 	s.adm.observe(time.Since(runStart))
 	s.pm.inFlight.Dec()

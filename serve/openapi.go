@@ -130,6 +130,7 @@ func (h *Handler) openAPIDocument() map[string]any {
 		if h.isDurable(info.Name) {
 			addDurable(post, paths, schemas, jsonBody, errorRef)
 		}
+		addStreaming(post, schemas)
 		paths[info.Path] = map[string]any{"post": post}
 	}
 	components := map[string]any{"schemas": schemas, "responses": responses}

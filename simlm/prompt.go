@@ -118,6 +118,9 @@ func parsePrompt(req *chatRequest) *prompt {
 	p.last = string(msgs[lastUser].Content)
 	body, trailer := cutTrailer(p.last)
 	p.inputs = splitBlocks(body)
+	if len(p.inputs) == 0 && isXMLPrompt(trailer) {
+		p.inputs = splitXMLBlocks(body)
+	}
 	if len(p.outputs) == 0 {
 		p.outputs = outputsFromTrailer(trailer)
 	}

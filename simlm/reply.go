@@ -73,6 +73,8 @@ func (s *Server) content(p *prompt, draw uint64, prose bool) string {
 		return renderProse(p.outputs, vals)
 	case p.json:
 		return renderJSON(p.outputs, vals)
+	case isXMLPrompt(p.last):
+		return renderXML(p.outputs, vals)
 	}
 	return renderChat(p.outputs, vals)
 }

@@ -189,6 +189,10 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
 	default:
 		s.stats.succeeded.Add(1)
 	}
+	if req.Stream {
+		writeStream(w, resp, req.StreamOptions != nil && req.StreamOptions.IncludeUsage)
+		return
+	}
 	writeJSON(w, http.StatusOK, resp)
 }
 

@@ -115,7 +115,7 @@ func TestRejectsMalformedRequests(t *testing.T) {
 	}{
 		{"invalid JSON", []byte("{"), http.StatusBadRequest},
 		{"no messages", []byte(`{"model":"m","messages":[]}`), http.StatusBadRequest},
-		{"streaming", request(msgs, map[string]any{"stream": true}), http.StatusBadRequest},
+		{"stream options without streaming", request(msgs, map[string]any{"stream_options": map[string]any{"include_usage": true}}), http.StatusBadRequest},
 		{"n out of range", request(msgs, map[string]any{"n": 0}), http.StatusBadRequest},
 		{"unknown response format", request(msgs, map[string]any{"response_format": map[string]any{"type": "yaml"}}), http.StatusBadRequest},
 		{"numeric content", []byte(`{"model":"m","messages":[{"role":"user","content":42}]}`), http.StatusBadRequest},

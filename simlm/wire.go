@@ -21,6 +21,7 @@ type chatRequest struct {
 	Seed                *int64          `json:"seed"`
 	Stop                stopList        `json:"stop"`
 	Stream              bool            `json:"stream"`
+	StreamOptions       *streamOptions  `json:"stream_options"`
 	ResponseFormat      *responseFormat `json:"response_format"`
 }
 
@@ -116,8 +117,8 @@ func (r *chatRequest) validate() error {
 	if r.N != nil && (*r.N < 1 || *r.N > maxChoices) {
 		return fmt.Errorf("n must be between 1 and %d", maxChoices)
 	}
-	if r.Stream {
-		return errors.New("stream=true is not supported by the simulated LM")
+	if r.StreamOptions != nil && !r.Stream {
+		return errors.New("stream_options is only allowed when stream is true")
 	}
 	if r.ResponseFormat != nil {
 		switch r.ResponseFormat.Type {

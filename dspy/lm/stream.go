@@ -1,0 +1,194 @@
+package lm
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/openai/openai-go/v3"
+	"github.com/openai/openai-go/v3/option"
+	"github.com/openai/openai-go/v3/packages/ssestream"
+
+	"github.com/durable-dspy/durable-dspy/dspy"
+)
+
+var _ dspy.StreamingLM = (*Client)(nil)
+
+// Stream sends req with "stream": true and hands each piece of the reply to
+// onChunk as it arrives, then returns the assembled response as Call would:
+// the same cache key (a streamed reply is cached whole and a cached one is
+// replayed as a single chunk with CacheHit set), the usage the server
+// reports in its last chunk (stream_options.include_usage), prices,
+// history and usage totals.
+//
+// Failures before the first chunk are retried as Call retries them; once
+// text has been handed to onChunk, a failure is returned at once, since a
+// retry would repeat text the caller has already seen. A stream that ends
+// before every completion has its finish_reason, the server having cut it
+// off, is a *dspy.LMError of kind server.
+func (c *Client) Stream(ctx context.Context, req dspy.LMRequest, onChunk func(dspy.LMChunk)) (dspy.LMResponse, error) {
+	var start time.Time
+	if c.history != nil {
+		start = time.Now()
+	}
+	req = c.resolve(req)
+
+	var key string
+	if c.cache != nil {
+		key = cacheKey(req)
+		if resp, ok := c.cache.Get(key); ok {
+			resp.CacheHit = true
+			resp.Usage = dspy.Usage{
+				PromptTokens:     resp.Usage.PromptTokens,
+				CompletionTokens: resp.Usage.CompletionTokens,
+				Calls:            1,
+				CacheHits:        1,
+			}
+			c.addUsage(resp.Usage)
+			c.record(start, req, resp, 0, nil)
+			for i, out := range resp.Outputs {
+				onChunk(dspy.LMChunk{Index: i, Content: out, CacheHit: true})
+			}
+			return resp, nil
+		}
+	}
+
+	body, err := encodeRequest(req)
+	if err != nil {
+		lmErr := &dspy.LMError{Kind: dspy.ErrKindBadRequest, Model: req.Model, BaseURL: c.baseURL, Err: err}
+		c.record(start, req, dspy.LMResponse{}, 0, lmErr)
+		return dspy.LMResponse{}, lmErr
+	}
+
+	var (
+		resp     dspy.LMResponse
+		started  bool
+		midReply *dspy.LMError
+	)
+	sent, err := c.retry(ctx, req.Model, func() *dspy.LMError {
+		var lmErr *dspy.LMError
+		resp, lmErr = c.streamAttempt(ctx, req.Model, body, onChunk, &started)
+		if lmErr != nil && started {
+			// Stop retrying, but count the attempt as answered: it was.
+			midReply = lmErr
+			return nil
+		}
+		return lmErr
+	})
+	if err == nil && midReply != nil {
+		err = midReply
+		if ctx.Err() != nil {
+			err = c.contextError(ctx, req.Model, midReply)
+		}
+	}
+	if err != nil {
+		failed := dspy.LMResponse{Model: req.Model, Usage: dspy.Usage{Calls: sent.answered}}
+		c.addUsage(failed.Usage)
+		c.record(start, req, failed, sent.attempts, err)
+		return failed, err
+	}
+	resp.Usage.Calls = sent.answered
+	if p, ok := c.price(resp.Model, req.Model); ok {
+		resp.Usage.Cost = p.Cost(resp.Usage.PromptTokens, resp.Usage.CompletionTokens)
+	}
+	if c.cache != nil {
+		c.cache.Put(key, resp)
+	}
+	c.addUsage(resp.Usage)
+	c.record(start, req, resp, sent.attempts, nil)
+	return resp, nil
+}
+
+// streamAttempt sends one streaming request and reads its events to the
+// end, within the concurrency cap and rate limit. started is set once a
+// piece of text has been handed to onChunk.
+func (c *Client) streamAttempt(ctx context.Context, model string, body []byte, onChunk func(dspy.LMChunk), started *bool) (dspy.LMResponse, *dspy.LMError) {
+	if lmErr := c.acquire(ctx, model); lmErr != nil {
+		return dspy.LMResponse{}, lmErr
+	}
+	defer c.release()
+
+	attemptCtx := ctx
+	if c.timeout > 0 {
+		var cancel context.CancelFunc
+		attemptCtx, cancel = context.WithTimeout(ctx, c.timeout)
+		defer cancel()
+	}
+	// The body is the one Call sends (wire.go); openai-go adds "stream": true
+	// and decodes the events.
+	stream := c.oa.Chat.Completions.NewStreaming(attemptCtx, openai.ChatCompletionNewParams{},
+		option.WithRequestBody("application/json", body),
+		option.WithJSONSet("stream_options", map[string]any{"include_usage": true}))
+	defer stream.Close()
+
+	var (
+		texts    []strings.Builder
+		finishes []string
+		resp     = dspy.LMResponse{Model: model}
+	)
+	for stream.Next() {
+		chunk := stream.Current()
+		if chunk.Model != "" {
+			resp.Model = chunk.Model
+		}
+		if chunk.JSON.Usage.Valid() {
+			resp.Usage.PromptTokens = int(chunk.Usage.PromptTokens)
+			resp.Usage.CompletionTokens = int(chunk.Usage.CompletionTokens)
+		}
+		for _, choice := range chunk.Choices {
+			i := int(choice.Index)
+			if i < 0 || i > maxStreamChoices {
+				return dspy.LMResponse{}, c.answeredError(model, fmt.Errorf("the stream names choice %d", i))
+			}
+			for len(texts) <= i {
+				texts = append(texts, strings.Builder{})
+				finishes = append(finishes, "")
+			}
+			if text := choice.Delta.Content; text != "" {
+				texts[i].WriteString(text)
+				*started = true
+				onChunk(dspy.LMChunk{Index: i, Content: text})
+			}
+			if choice.FinishReason != "" {
+				finishes[i] = choice.FinishReason
+			}
+		}
+	}
+	if err := stream.Err(); err != nil {
+		var streamErr *ssestream.StreamError
+		if errors.As(err, &streamErr) {
+			return dspy.LMResponse{}, c.answeredError(model, errors.New(c.redactString(streamErr.Message)))
+		}
+		return dspy.LMResponse{}, c.classify(err, model, ctx, attemptCtx)
+	}
+	if len(texts) == 0 {
+		return dspy.LMResponse{}, c.answeredError(model, errors.New("the stream ended with no choices"))
+	}
+	for i, f := range finishes {
+		if f == "" {
+			return dspy.LMResponse{}, c.answeredError(model, fmt.Errorf(
+				"the stream was cut off: completion %d ended after %d bytes without a finish_reason", i, texts[i].Len()))
+		}
+	}
+	resp.Outputs = make([]string, len(texts))
+	for i := range texts {
+		resp.Outputs[i] = texts[i].String()
+	}
+	resp.FinishReasons = finishes
+	resp.Usage.Calls = 1
+	return resp, nil
+}
+
+// maxStreamChoices bounds the choice index a stream may name, so a broken
+// server cannot make the client allocate without limit.
+const maxStreamChoices = 1024
+
+// answeredError is a server failure reported inside an HTTP 200 answer.
+func (c *Client) answeredError(model string, err error) *dspy.LMError {
+	e := c.lmError(dspy.ErrKindServer, model, err)
+	e.StatusCode = http.StatusOK
+	return e
+}
