@@ -21,12 +21,15 @@ import (
 // "check the operation", and for even sums otherwise; with byRollout, for
 // even sums plus the rollout, so fresh samples differ (the simulated LM
 // ignores rollouts). It also answers SIMBA's reflection prompt with advice
-// for the predictor "self".
+// for the predictor "self", and InferRules' prompt with that advice as a rule.
 func demosLM(byRollout bool) *dspytest.FuncLM {
 	return &dspytest.FuncLM{Reply: func(_ context.Context, req dspy.LMRequest) (string, error) {
 		system := req.Messages[0].Content
 		if strings.Contains(system, "`module_advice`") {
 			return dspytest.ChatReply("discussion", "The worse run added wrongly.", "module_advice", `{"self": "Check the operation before answering."}`), nil
+		}
+		if strings.Contains(system, "`natural_language_rules`") {
+			return dspytest.ChatReply("reasoning", "The answers are sums.", "natural_language_rules", " 1. Check the operation before answering.\n"), nil
 		}
 		last := req.Messages[len(req.Messages)-1].Content
 		m := questionRE.FindAllStringSubmatch(last, -1)
