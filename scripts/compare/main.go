@@ -174,9 +174,11 @@ func runPython(python, baseURL, data, name string) (side, error) {
 	if err := cmd.Run(); err != nil {
 		return side{}, err
 	}
+	// DSPy's progress bars share stdout; the result is the last line.
+	lines := bytes.Split(bytes.TrimSpace(stdout.Bytes()), []byte("\n"))
 	var s side
-	if err := json.Unmarshal(stdout.Bytes(), &s); err != nil {
-		return side{}, fmt.Errorf("read %q: %w", stdout.String(), err)
+	if err := json.Unmarshal(lines[len(lines)-1], &s); err != nil {
+		return side{}, fmt.Errorf("read %q: %w", lines[len(lines)-1], err)
 	}
 	return s, nil
 }
