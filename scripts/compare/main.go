@@ -28,14 +28,22 @@ import (
 	"github.com/durable-dspy/durable-dspy/simlm"
 )
 
-// params are each optimizer's settings, in DSPy's names, for both sides.
-var params = map[string]map[string]any{
-	"simba":       {"bsize": 8, "num_candidates": 4, "max_steps": 4, "max_demos": 4, "seed": 0},
-	"ensemble":    {"num_programs": 3, "max_bootstrapped_demos": 4, "max_labeled_demos": 4},
-	"infer_rules": {"num_candidates": 3, "num_rules": 5, "max_bootstrapped_demos": 4, "max_labeled_demos": 4},
+// variant is one optimizer run, the same on both sides: a registered
+// optimizer and its settings, in DSPy's names.
+type variant struct {
+	name, optimizer string
+	params          map[string]any
 }
 
-var order = []string{"simba", "ensemble", "infer_rules"}
+// variants are the runs compared. SIMBA runs with three seeds: its own
+// random choices, and so its result, vary with the seed on either side.
+var variants = []variant{
+	{"simba", "simba", map[string]any{"bsize": 8, "num_candidates": 4, "max_steps": 4, "max_demos": 4, "seed": 0}},
+	{"simba seed 1", "simba", map[string]any{"bsize": 8, "num_candidates": 4, "max_steps": 4, "max_demos": 4, "seed": 1}},
+	{"simba seed 2", "simba", map[string]any{"bsize": 8, "num_candidates": 4, "max_steps": 4, "max_demos": 4, "seed": 2}},
+	{"ensemble", "ensemble", map[string]any{"num_programs": 3, "max_bootstrapped_demos": 4, "max_labeled_demos": 4}},
+	{"infer_rules", "infer_rules", map[string]any{"num_candidates": 3, "num_rules": 5, "max_bootstrapped_demos": 4, "max_labeled_demos": 4}},
+}
 
 // side is one implementation's run of one optimizer.
 type side struct {
@@ -91,15 +99,15 @@ func run(python, out string, seed int64) error {
 	}
 
 	rep := report{Task: "simulated arithmetic, predict(question -> answer), exact match", SimSeed: seed, Trainset: len(train), Valset: len(val)}
-	for _, name := range order {
-		r := row{Optimizer: name, Params: params[name]}
-		if r.Go, err = runGo(srv, client, name, train, val); err != nil {
-			return fmt.Errorf("%s here: %w", name, err)
+	for _, v := range variants {
+		r := row{Optimizer: v.name, Params: v.params}
+		if r.Go, err = runGo(srv, client, v, train, val); err != nil {
+			return fmt.Errorf("%s here: %w", v.name, err)
 		}
 		if python != "" {
-			py, err := runPython(python, srv.URL(), data, name)
+			py, err := runPython(python, srv.URL(), data, v.name)
 			if err != nil {
-				return fmt.Errorf("%s in DSPy: %w", name, err)
+				return fmt.Errorf("%s in DSPy: %w", v.name, err)
 			}
 			r.DSPy = &py
 		}
@@ -124,7 +132,11 @@ func writeData(path string, train, val []dspy.Example) error {
 		}
 		return out
 	}
-	b, err := json.Marshal(map[string]any{"trainset": unmark(train), "valset": unmark(val), "params": params})
+	runs := map[string]any{}
+	for _, v := range variants {
+		runs[v.name] = map[string]any{"optimizer": v.optimizer, "params": v.params}
+	}
+	b, err := json.Marshal(map[string]any{"trainset": unmark(train), "valset": unmark(val), "runs": runs})
 	if err != nil {
 		return err
 	}
@@ -132,18 +144,18 @@ func writeData(path string, train, val []dspy.Example) error {
 }
 
 // runGo compiles in process and scores the student and the result on the valset.
-func runGo(srv *simlm.Server, client dspy.LM, name string, train, val []dspy.Example) (side, error) {
+func runGo(srv *simlm.Server, client dspy.LM, v variant, train, val []dspy.Example) (side, error) {
 	ctx := context.Background()
 	newProgram := func() (dspy.Module, error) { return dspy.NewPredict(dspy.MustSignature("question -> answer")), nil }
 	engine, err := optimize.NewLocalEngine(optimize.LocalOptions{Program: newProgram, Metric: evaluate.ExactMatch("answer"), TaskLM: client, Concurrency: 8})
 	if err != nil {
 		return side{}, err
 	}
-	p, err := json.Marshal(params[name])
+	p, err := json.Marshal(v.params)
 	if err != nil {
 		return side{}, err
 	}
-	opt, err := optimize.New(name, p)
+	opt, err := optimize.New(v.optimizer, p)
 	if err != nil {
 		return side{}, err
 	}
@@ -168,7 +180,7 @@ func runGo(srv *simlm.Server, client dspy.LM, name string, train, val []dspy.Exa
 }
 
 func runPython(python, baseURL, data, name string) (side, error) {
-	cmd := exec.Command(python, filepath.Join("scripts", "compare", "optimizers.py"), "--base-url", baseURL, "--data", data, "--optimizer", name)
+	cmd := exec.Command(python, filepath.Join("scripts", "compare", "optimizers.py"), "--base-url", baseURL, "--data", data, "--run", name)
 	var stdout bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, os.Stderr
 	if err := cmd.Run(); err != nil {

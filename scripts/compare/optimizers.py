@@ -6,7 +6,7 @@ Run by scripts/compare (the Go driver), which starts the simulated LM on
 loopback, writes the data and the settings, and reads the JSON this prints:
 
     python scripts/compare/optimizers.py --base-url http://127.0.0.1:PORT/v1 \
-        --data data.json --optimizer simba
+        --data data.json --run simba
 """
 
 import argparse
@@ -63,13 +63,14 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--base-url", required=True)
     ap.add_argument("--data", required=True)
-    ap.add_argument("--optimizer", required=True, choices=["simba", "ensemble", "infer_rules"])
+    ap.add_argument("--run", required=True, help="a run named in the data file")
     args = ap.parse_args()
     with open(args.data) as f:
         data = json.load(f)
     train = [dspy.Example(**e).with_inputs("question") for e in data["trainset"]]
     val = [dspy.Example(**e).with_inputs("question") for e in data["valset"]]
-    p = data["params"][args.optimizer]
+    run = data["runs"][args.run]
+    name, p = run["optimizer"], run["params"]
 
     lm = dspy.LM("openai/simlm-1", api_base=args.base_url, api_key="x", cache=False, num_retries=3)
     dspy.configure(lm=lm)
@@ -78,11 +79,11 @@ def main():
 
     global _calls
     _calls = 0
-    if args.optimizer == "simba":
+    if name == "simba":
         tp = SIMBA(metric=metric, bsize=p["bsize"], num_candidates=p["num_candidates"],
                    max_steps=p["max_steps"], max_demos=p["max_demos"])
         program = tp.compile(student.deepcopy(), trainset=train, seed=p["seed"])
-    elif args.optimizer == "ensemble":
+    elif name == "ensemble":
         progs = members(student, train, p["num_programs"], p["max_bootstrapped_demos"], p["max_labeled_demos"])
         program = Ensemble(reduce_fn=dspy.majority).compile(progs)
     else:
@@ -91,7 +92,7 @@ def main():
         program = tp.compile(student.deepcopy(), trainset=train, valset=val)
     calls = _calls
     optimized = evaluate(program, val)
-    json.dump({"optimizer": args.optimizer, "baseline": baseline, "optimized": optimized, "lm_calls": calls}, sys.stdout)
+    json.dump({"run": args.run, "baseline": baseline, "optimized": optimized, "lm_calls": calls}, sys.stdout)
     print()
 
 
