@@ -268,11 +268,11 @@ func TestUnknownOptimizerFailsTheWorkflowAsAConfigError(t *testing.T) {
 	_, client := testkit.SimLM(t, simlm.Config{Seed: 5}, fastLM(3))
 	env := newEnv(t, workerConfig(client))
 	in := searchCase.input()
-	in.Optimizer = "simba"
+	in.Optimizer = "simulated_annealing"
 	env.ExecuteWorkflow(workflows.OptimizeWorkflowName, in)
 	require.True(t, env.IsWorkflowCompleted())
 	err := env.GetWorkflowError()
 	require.Error(t, err)
 	assert.True(t, workflows.IsConfigError(err), "%v", err)
-	assert.Contains(t, err.Error(), `unknown optimizer "simba"`)
+	assert.Contains(t, err.Error(), `unknown optimizer "simulated_annealing"`)
 }

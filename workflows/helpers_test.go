@@ -45,6 +45,9 @@ var optimizerCases = []optimizerCase{
 	{name: "copro", params: `{"breadth": 2, "depth": 2}`, train: 6, val: 6},
 	{name: "miprov2", params: `{"auto": "none", "num_candidates": 2, "num_trials": 3, "minibatch_size": 4, "minibatch_full_eval_steps": 2, "max_bootstrapped_demos": 2, "max_labeled_demos": 2}`, train: 8, val: 8},
 	{name: "gepa", params: `{"max_metric_calls": 40, "reflection_minibatch_size": 2, "seed": 1}`, train: 6, val: 6},
+	{name: "simba", params: `{"bsize": 4, "num_candidates": 2, "max_steps": 2, "max_demos": 2, "seed": 3}`, train: 8, val: 4},
+	{name: "ensemble", params: `{"num_programs": 3, "size": 2, "max_bootstrapped_demos": 2, "max_labeled_demos": 2}`, train: 6, val: 6},
+	{name: "infer_rules", params: `{"num_candidates": 2, "num_rules": 3, "max_bootstrapped_demos": 2, "max_labeled_demos": 2}`, train: 6, val: 6},
 }
 
 // requireRegistered skips the test when the optimizer is not registered yet.

@@ -11,6 +11,7 @@ import (
 
 	"github.com/durable-dspy/durable-dspy/activities"
 	"github.com/durable-dspy/durable-dspy/dspy"
+	"github.com/durable-dspy/durable-dspy/dspy/optimize"
 )
 
 // RunProgramWorkflowName names the workflow that runs a program once,
@@ -123,7 +124,13 @@ func (p programRunner) build(in RunProgramInput) (dspy.Module, error) {
 	if err != nil {
 		return nil, err
 	}
-	module, err := factory()
+	// A compiled ensemble's state builds the ensemble around the program.
+	var module dspy.Module
+	if in.State != nil {
+		module, err = optimize.BuildProgram(factory, *in.State)
+	} else {
+		module, err = factory()
+	}
 	if err != nil {
 		return nil, fmt.Errorf("build program %s: %w", in.Program, err)
 	}

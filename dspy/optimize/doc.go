@@ -2,8 +2,10 @@
 // instructions that make a program score best on a metric, with DSPy's
 // optimizers: LabeledFewShot, BootstrapFewShot,
 // BootstrapFewShotWithRandomSearch, COPRO, MIPROv2 (grounded instruction
-// proposals and a TPE search, package tpe) and GEPA (reflective instruction
-// evolution with Pareto selection and merges).
+// proposals and a TPE search, package tpe), GEPA (reflective instruction
+// evolution with Pareto selection and merges), SIMBA (mini-batch ascent with
+// appended demos and rules), Ensemble (members voting by Majority, run as an
+// EnsembleProgram) and InferRules (induced rules appended to instructions).
 //
 // # Optimizers decide, engines run
 //

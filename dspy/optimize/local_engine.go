@@ -78,7 +78,7 @@ type instance struct {
 }
 
 func (e *LocalEngine) instance(st dspy.ProgramState) (instance, error) {
-	p, err := e.opts.Program()
+	p, err := BuildProgram(e.opts.Program, st)
 	if err != nil {
 		return instance{}, fmt.Errorf("build program: %w", err)
 	}

@@ -11,6 +11,7 @@ import (
 
 func TestEveryRegisteredOptimizerPlans(t *testing.T) {
 	params := map[string]json.RawMessage{"gepa": json.RawMessage(`{"auto": "light"}`)}
+	params["simba"] = json.RawMessage(`{"bsize": 8}`) // the default mini-batch is larger than the trainset
 	for _, name := range Names() {
 		o, err := New(name, params[name])
 		require.NoError(t, err, name)

@@ -45,6 +45,9 @@ var demoParams = map[string]string{
 	"copro":                   `{"breadth": 4, "depth": 2}`,
 	"miprov2":                 `{"auto": "light"}`,
 	"gepa":                    `{"max_metric_calls": 400}`,
+	"simba":                   `{"bsize": 8, "num_candidates": 4, "max_steps": 4}`,
+	"ensemble":                `{"num_programs": 3, "max_bootstrapped_demos": 4, "max_labeled_demos": 4}`,
+	"infer_rules":             `{"num_candidates": 3, "max_bootstrapped_demos": 4, "max_labeled_demos": 4}`,
 }
 
 type demoFlags struct {

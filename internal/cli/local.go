@@ -5,6 +5,7 @@ import (
 	"log/slog"
 
 	"github.com/durable-dspy/durable-dspy/dspy"
+	"github.com/durable-dspy/durable-dspy/dspy/optimize"
 	"github.com/durable-dspy/durable-dspy/simlm"
 	"github.com/durable-dspy/durable-dspy/worker/lmconfig"
 )
@@ -37,6 +38,10 @@ func (f localFlags) build() (dspy.Module, error) {
 		return nil, err
 	}
 	if st != nil {
+		// A compiled ensemble's state builds the ensemble around the spec's program.
+		if m, err = optimize.BuildProgram(func() (dspy.Module, error) { return sp.Build(nil) }, *st); err != nil {
+			return nil, usagef("--state %s does not fit --spec %s: %v", f.statePath, f.specPath, err)
+		}
 		if err := dspy.LoadState(m, *st); err != nil {
 			return nil, usagef("--state %s does not fit --spec %s: %v", f.statePath, f.specPath, err)
 		}
