@@ -190,22 +190,32 @@ func (t *Tool) Call(ctx context.Context, args map[string]any) (any, error) {
 	if args == nil {
 		args = map[string]any{}
 	}
-	if t.strictArgs {
-		for _, k := range toolSortedKeys(args) {
-			if _, ok := t.schema.Properties[k]; !ok {
-				return nil, fmt.Errorf("Arg %s is not in the tool's args.", k)
-			}
-		}
-	}
-	if t.resolved != nil {
-		if err := t.resolved.Validate(toolJSONValue(args)); err != nil {
-			return nil, fmt.Errorf("invalid arguments: %w", err)
-		}
+	if err := t.CheckArgs(args); err != nil {
+		return nil, err
 	}
 	if r := ToolRunnerFromContext(ctx); r != nil && !t.builtin {
 		return r.RunTool(ctx, t, args)
 	}
 	return t.Run(ctx, args)
+}
+
+// CheckArgs reports whether args fit the tool: no argument the tool does
+// not take (for tools made by NewTool, in DSPy's words), and the argument
+// schema satisfied.
+func (t *Tool) CheckArgs(args map[string]any) error {
+	if t.strictArgs {
+		for _, k := range toolSortedKeys(args) {
+			if _, ok := t.schema.Properties[k]; !ok {
+				return fmt.Errorf("Arg %s is not in the tool's args.", k)
+			}
+		}
+	}
+	if t.resolved != nil {
+		if err := t.resolved.Validate(toolJSONValue(args)); err != nil {
+			return fmt.Errorf("invalid arguments: %w", err)
+		}
+	}
+	return nil
 }
 
 // Run runs the tool's function on args without checking them against the

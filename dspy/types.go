@@ -260,6 +260,10 @@ func ParseType(s string) (Type, error) {
 		return Type{Kind: KindAny}, nil
 	case "history", "dspy.history":
 		return HistoryType, nil
+	case "tool", "dspy.tool":
+		return ToolType, nil
+	case "toolcalls", "dspy.toolcalls":
+		return ToolCallsType, nil
 	}
 	open := strings.IndexByte(s, '[')
 	if open <= 0 || !strings.HasSuffix(s, "]") {
