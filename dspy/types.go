@@ -178,7 +178,7 @@ func (t Type) MarshalJSON() ([]byte, error) {
 func (t Type) spellable() bool {
 	switch t.Kind {
 	case KindObject:
-		return t.Schema == nil && t.Name == ""
+		return t.Schema == nil && t.Name == "" || isToolsType(t) || isToolCallsType(t)
 	case KindEnum:
 		return false
 	case KindList:

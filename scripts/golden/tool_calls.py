@@ -311,6 +311,7 @@ json.dump(
     {
         "dspy_version": dspy.__version__,
         "tool_definitions": tool_definitions(),
+        "tool_strings": {n: str(dspy.Tool(f)) for n, f in TOOLS.items()},
         "format": format_cases("ChatAdapter") + format_cases("JSONAdapter"),
         "parse": parse_cases("ChatAdapter") + parse_cases("JSONAdapter"),
         "validation": validation_cases(),
