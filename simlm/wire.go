@@ -22,6 +22,8 @@ type chatRequest struct {
 	Stop                stopList        `json:"stop"`
 	Stream              bool            `json:"stream"`
 	ResponseFormat      *responseFormat `json:"response_format"`
+	Tools               []requestTool   `json:"tools"`
+	ToolChoice          json.RawMessage `json:"tool_choice"`
 }
 
 type chatMessage struct {
@@ -171,9 +173,10 @@ type chatChoice struct {
 }
 
 type responseMessage struct {
-	Role    string  `json:"role"`
-	Content string  `json:"content"`
-	Refusal *string `json:"refusal"`
+	Role      string        `json:"role"`
+	Content   string        `json:"content"`
+	Refusal   *string       `json:"refusal"`
+	ToolCalls []toolCallOut `json:"tool_calls,omitempty"`
 }
 
 type usage struct {
