@@ -177,3 +177,18 @@ func TestToolCallsValidateAndExecute(t *testing.T) {
 	wrongType := dspy.ToolCalls{Calls: []dspy.ToolCall{dspy.NewToolCall("get_weather", map[string]any{"city": true})}}
 	assert.ErrorContains(t, wrongType.Validate(tool), "tool call 0 (get_weather): invalid arguments")
 }
+
+// A native agent's state saves in DSPy's form, its react step with the tools
+// input and the tool-calls output, and loads back into a fresh agent.
+func TestNativeReActStateRoundTrips(t *testing.T) {
+	agent := newNativeWeatherAgent(t)
+	raw, err := json.Marshal(dspy.StateOf(agent))
+	require.NoError(t, err)
+	assert.Contains(t, string(raw), `{"prefix":"Tools:","description":"${tools}"}`)
+	assert.Contains(t, string(raw), `{"prefix":"Next Tool Calls:","description":"${next_tool_calls}"}`)
+	var st dspy.ProgramState
+	require.NoError(t, json.Unmarshal(raw, &st))
+	fresh := newNativeWeatherAgent(t)
+	require.NoError(t, dspy.LoadState(fresh, st))
+	assert.True(t, fresh.React.Signature.Equal(agent.React.Signature))
+}
