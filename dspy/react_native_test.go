@@ -99,7 +99,7 @@ func TestNativeReActRunsEveryCallOfATurn(t *testing.T) {
 	o := obs.([]any)
 	assert.Equal(t, "Paris is sunny", o[0])
 	assert.Equal(t, "Oslo is sunny", o[1])
-	assert.Contains(t, o[2], "Execution error in get_weather: invalid arguments")
+	assert.Contains(t, o[2], "Execution error in get_weather: invalid arguments: Arg city is invalid: ")
 	assert.Equal(t, "Execution error in get_time: Tool function 'get_time' not found. Please pass the tool functions to the `execute` method.", o[3])
 	assert.Equal(t, "Execution error in get_weather: no such city", o[4])
 	finish, _ := trajectory.Get("observations_1")

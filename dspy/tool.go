@@ -212,10 +212,30 @@ func (t *Tool) CheckArgs(args map[string]any) error {
 	}
 	if t.resolved != nil {
 		if err := t.resolved.Validate(toolJSONValue(args)); err != nil {
-			return fmt.Errorf("invalid arguments: %w", err)
+			return fmt.Errorf("invalid arguments: %w", t.argError(args, err))
 		}
 	}
 	return nil
+}
+
+// argError names the first argument that breaks its own schema, as DSPy's
+// "Arg x is invalid: ..." does; an error about the arguments as a whole (a
+// required one missing, say) is returned as it is.
+func (t *Tool) argError(args map[string]any, whole error) error {
+	for _, k := range toolSortedKeys(args) {
+		ps := t.schema.Properties[k]
+		if ps == nil {
+			continue
+		}
+		rs, err := ps.Resolve(nil)
+		if err != nil {
+			continue
+		}
+		if err := rs.Validate(toolJSONValue(args[k])); err != nil {
+			return fmt.Errorf("Arg %s is invalid: %w", k, err)
+		}
+	}
+	return whole
 }
 
 // Run runs the tool's function on args without checking them against the

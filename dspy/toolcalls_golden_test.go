@@ -263,3 +263,31 @@ func TestToolCallsParseMatchesDSPyGolden(t *testing.T) {
 	assert.GreaterOrEqual(t, count["ChatAdapter"], 6)
 	assert.GreaterOrEqual(t, count["JSONAdapter"], 6)
 }
+
+// Arguments DSPy's Tool refuses are refused here too, naming the argument
+// at fault as DSPy does when one breaks its own schema.
+func TestToolArgumentValidationMatchesDSPy(t *testing.T) {
+	raw, err := os.ReadFile(goldenToolCalls)
+	require.NoError(t, err)
+	var g struct {
+		Validation []struct {
+			Tool  string         `json:"tool"`
+			Args  map[string]any `json:"args"`
+			Error *string        `json:"error"`
+		} `json:"validation"`
+	}
+	require.NoError(t, json.Unmarshal(raw, &g))
+	require.NotEmpty(t, g.Validation)
+	for _, c := range g.Validation {
+		tool := goldenTools(t, loadToolCallsGolden(t), []string{c.Tool})[0]
+		err := tool.CheckArgs(c.Args)
+		if c.Error == nil {
+			assert.NoError(t, err, "%v", c.Args)
+			continue
+		}
+		require.Error(t, err, "%v", c.Args)
+		if prefix, _, ok := strings.Cut(*c.Error, " is invalid: "); ok {
+			assert.Contains(t, err.Error(), prefix+" is invalid: ", "%v", c.Args)
+		}
+	}
+}
