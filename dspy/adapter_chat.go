@@ -26,8 +26,14 @@ type ChatAdapter struct {
 	// a reply cannot be parsed. DSPy retries by default
 	// (use_json_adapter_fallback=True), which costs a second LM call.
 	DisableJSONFallback bool
-	// JSON is the adapter the fallback uses; nil means a zero JSONAdapter.
+	// JSON is the adapter the fallback uses; nil means a JSONAdapter that
+	// calls functions natively exactly when this one does.
 	JSON *JSONAdapter
+	// NativeToolCalls is DSPy's use_native_function_calling: when a
+	// signature has a tools input (list[Tool]) and a ToolCalls output, the
+	// tools go in the request's "tools" field instead of the prompt, and the
+	// reply's tool calls fill the ToolCalls output. Off by default, as in DSPy.
+	NativeToolCalls bool
 }
 
 // Format builds the chat messages: the system message, the demos (those with
@@ -55,16 +61,25 @@ func (a *ChatAdapter) Parse(sig Signature, completion string) (Example, error) {
 // in a way a retry may fix (a retryable *LMError or a cancelled context),
 // which is returned so that the caller's retry policy applies.
 func (a *ChatAdapter) Call(ctx context.Context, lm LM, req LMRequest, sig Signature, demos []Example, inputs Example) (AdapterResult, error) {
-	ctx = streamingAs(ctx, streamChat, sig)
-	msgs, err := a.Format(sig, demos, inputs)
+	plan, err := planNativeTools(a.NativeToolCalls, sig, inputs)
 	if err != nil {
 		return AdapterResult{}, err
 	}
-	res, err := callAndParse(ctx, lm, req, msgs, func(text string) (Example, error) { return parseChatReply(sig, text) })
+	fsig := plan.formatSignature(sig)
+	ctx = streamingAs(ctx, streamChat, fsig)
+	msgs, err := a.Format(fsig, demos, inputs)
+	if err != nil {
+		return AdapterResult{}, err
+	}
+	res, err := plan.callAndParse(ctx, lm, req, sig, msgs, "ChatAdapter", func(text string) (Example, error) { return parseChatReply(fsig, text) })
 	if a.DisableJSONFallback {
 		return res, err
 	}
-	return withJSONFallback(ctx, lm, req, sig, demos, inputs, a.JSON, res, err)
+	jsonAdapter := a.JSON
+	if jsonAdapter == nil {
+		jsonAdapter = &JSONAdapter{NoNativeToolCalls: !a.NativeToolCalls}
+	}
+	return withJSONFallback(ctx, lm, req, sig, demos, inputs, jsonAdapter, res, err)
 }
 
 // withJSONFallback repeats a call whose reply did not parse through the JSON

@@ -82,6 +82,7 @@ func writeFieldDescriptions(b *strings.Builder, fields []Field) {
 		if !f.HasDefaultDesc() {
 			desc = f.Desc
 		}
+		desc += typeDescription(f.Type)
 		// DSPy strips the joined list, which trims only the last field's text:
 		// its constraints line if it has one, else its description.
 		last := i == len(fields)-1
@@ -283,6 +284,10 @@ func writeTaskDescription(b *strings.Builder, instructions string) {
 // reminder the user message gives for every non-str output field.
 func writePythonTypeHint(b *strings.Builder, t Type) {
 	if t.Kind == KindString {
+		return
+	}
+	if isToolCallsType(t) {
+		b.WriteString(toolCallsHint)
 		return
 	}
 	b.WriteString(pythonTypeHintPrefix)

@@ -29,6 +29,13 @@ type JSONAdapter struct {
 	// NoStructuredOutputs asks for a plain JSON object ({"type": "json_object"})
 	// instead of a schema, for models with JSON mode but no schema support.
 	NoStructuredOutputs bool
+	// NoNativeToolCalls turns native function calling off. Unlike the chat
+	// adapter, DSPy's JSON adapter calls functions natively by default: a
+	// signature with a tools input (list[Tool]) and a ToolCalls output sends
+	// the tools in the request's "tools" field, and the reply's tool calls
+	// fill the ToolCalls output. With it off, the calls are asked for as JSON
+	// in the reply (with a plain JSON-object response format, as DSPy does).
+	NoNativeToolCalls bool
 }
 
 // Format builds the chat messages: the system message describing the JSON
@@ -52,6 +59,12 @@ func (a *JSONAdapter) Parse(sig Signature, completion string) (Example, error) {
 // rejects the schema as a bad request, the call is repeated asking for a plain
 // JSON object, as DSPy does. Other LM errors are returned as they are.
 func (a *JSONAdapter) Call(ctx context.Context, lm LM, req LMRequest, sig Signature, demos []Example, inputs Example) (AdapterResult, error) {
+	plan, err := planNativeTools(!a.NoNativeToolCalls, sig, inputs)
+	if err != nil {
+		return AdapterResult{}, err
+	}
+	original := sig
+	sig = plan.formatSignature(sig)
 	ctx = streamingAs(ctx, streamJSON, sig)
 	msgs, err := a.Format(sig, demos, inputs)
 	if err != nil {
@@ -68,11 +81,11 @@ func (a *JSONAdapter) Call(ctx context.Context, lm LM, req LMRequest, sig Signat
 		req.ResponseFormat = structuredResponseFormat(sig)
 		structured = true
 	}
-	res, err := callAndParse(ctx, lm, req, msgs, parse)
+	res, err := plan.callAndParse(ctx, lm, req, original, msgs, "JSONAdapter", parse)
 	var lmErr *LMError
 	if structured && errors.As(err, &lmErr) && lmErr.Kind == ErrKindBadRequest {
 		req.ResponseFormat = &ResponseFormat{Type: "json_object"}
-		retry, err := callAndParse(ctx, lm, req, msgs, parse)
+		retry, err := plan.callAndParse(ctx, lm, req, original, msgs, "JSONAdapter", parse)
 		retry.Usage = res.Usage.Add(retry.Usage)
 		return retry, err
 	}

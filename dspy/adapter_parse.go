@@ -18,6 +18,9 @@ import (
 
 // parseTextValue reads one output field's text into a value of type t.
 func parseTextValue(text string, t Type) (any, error) {
+	if isToolCallsType(t) {
+		return ParseToolCalls(text)
+	}
 	switch t.Kind {
 	case KindString:
 		return text, nil
@@ -33,6 +36,12 @@ func parseTextValue(text string, t Type) (any, error) {
 // type t. A text field takes the Python str() of whatever the LM sent; a JSON
 // string is read as text would be, so "42" still fills an int field.
 func parseJSONFieldValue(v any, t Type) (any, error) {
+	if isToolCallsType(t) {
+		if s, ok := v.(string); ok {
+			return ParseToolCalls(s)
+		}
+		return toolCallsFromValue(v)
+	}
 	switch t.Kind {
 	case KindString:
 		return pyfmt.BuiltinStr(v), nil

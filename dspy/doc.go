@@ -54,6 +54,12 @@
 // Call and Predictors methods; Predictors lists its predictors under DSPy's
 // parameter paths, which is what optimizers tune and what Save writes.
 //
+// Native tool calling works as DSPy's use_native_function_calling: a
+// signature with a tools input (list[Tool]) and a ToolCalls output sends the
+// tools in the request's "tools" field and reads the model's tool_calls back
+// into ToolCalls (JSONAdapter by default, ChatAdapter with NativeToolCalls);
+// NewNativeReAct is a ReAct agent that works that way, several calls a turn.
+//
 // The LM comes from the predictor or from the context:
 //
 //	client, _ := lm.New(lm.Options{Model: "gpt-4o-mini"}) // OPENAI_API_KEY, OPENAI_BASE_URL

@@ -46,6 +46,12 @@ type LMRequest struct {
 	// Rollout distinguishes otherwise identical requests, as DSPy's rollout_id does:
 	// a non-zero rollout is part of the cache key, so it yields a fresh sample.
 	Rollout int `json:"rollout,omitempty"`
+	// Tools are the functions the LM may call instead of, or beside, answering in text.
+	Tools []ToolDefinition `json:"tools,omitempty"`
+	// ToolChoice is "auto", "none", "required" or the name of the one tool to call; empty leaves the provider's default.
+	ToolChoice string `json:"tool_choice,omitempty"`
+	// ParallelToolCalls, when set, allows or forbids several tool calls in one reply.
+	ParallelToolCalls *bool `json:"parallel_tool_calls,omitempty"`
 }
 
 // Usage counts the tokens and money one or more LM calls cost.
@@ -93,6 +99,8 @@ type LMResponse struct {
 	Usage Usage `json:"usage"`
 	// CacheHit tells whether the response came from the cache.
 	CacheHit bool `json:"cache_hit"`
+	// ToolCalls holds the tool calls of each completion, in the order of Outputs; nil when none called a tool.
+	ToolCalls [][]LMToolCall `json:"tool_calls,omitempty"`
 }
 
 // LM is a language model client. Implementations must be safe for concurrent use.

@@ -46,6 +46,8 @@ type ReAct struct {
 
 	tools  []*Tool
 	byName map[string]*Tool
+	// native makes the react step call tools natively (NewNativeReAct).
+	native bool
 }
 
 // NewReAct builds an agent for sig that may call tools. Tool names must be
@@ -152,6 +154,9 @@ func (r *ReAct) Call(ctx context.Context, inputs Example) (Prediction, error) {
 	maxIters, err := r.maxIters(inputs)
 	if err != nil {
 		return Prediction{}, err
+	}
+	if r.native {
+		return r.callNative(ctx, inputs, maxIters)
 	}
 	var (
 		trajectory Example
@@ -264,7 +269,11 @@ func (r *ReAct) callWithTruncation(ctx context.Context, m Module, trajectory Exa
 		lastErr = err
 		slog.WarnContext(ctx, "react: the trajectory exceeded the context window; truncating the oldest tool call", "keys", trajectory.Len())
 		truncate := r.Truncate
-		if truncate == nil {
+		switch {
+		case truncate != nil:
+		case r.native:
+			truncate = truncateOldestTurn
+		default:
 			truncate = TruncateTrajectory
 		}
 		shorter, terr := truncate(trajectory)

@@ -193,22 +193,52 @@ func (t *Tool) Call(ctx context.Context, args map[string]any) (result any, callE
 	if args == nil {
 		args = map[string]any{}
 	}
-	if t.strictArgs {
-		for _, k := range toolSortedKeys(args) {
-			if _, ok := t.schema.Properties[k]; !ok {
-				return nil, fmt.Errorf("Arg %s is not in the tool's args.", k)
-			}
-		}
-	}
-	if t.resolved != nil {
-		if err := t.resolved.Validate(toolJSONValue(args)); err != nil {
-			return nil, fmt.Errorf("invalid arguments: %w", err)
-		}
+	if err := t.CheckArgs(args); err != nil {
+		return nil, err
 	}
 	if r := ToolRunnerFromContext(ctx); r != nil && !t.builtin {
 		return r.RunTool(ctx, t, args)
 	}
 	return t.Run(ctx, args)
+}
+
+// CheckArgs reports whether args fit the tool: no argument the tool does
+// not take (for tools made by NewTool, in DSPy's words), and the argument
+// schema satisfied.
+func (t *Tool) CheckArgs(args map[string]any) error {
+	if t.strictArgs {
+		for _, k := range toolSortedKeys(args) {
+			if _, ok := t.schema.Properties[k]; !ok {
+				return fmt.Errorf("Arg %s is not in the tool's args.", k)
+			}
+		}
+	}
+	if t.resolved != nil {
+		if err := t.resolved.Validate(toolJSONValue(args)); err != nil {
+			return fmt.Errorf("invalid arguments: %w", t.argError(args, err))
+		}
+	}
+	return nil
+}
+
+// argError names the first argument that breaks its own schema, as DSPy's
+// "Arg x is invalid: ..." does; an error about the arguments as a whole (a
+// required one missing, say) is returned as it is.
+func (t *Tool) argError(args map[string]any, whole error) error {
+	for _, k := range toolSortedKeys(args) {
+		ps := t.schema.Properties[k]
+		if ps == nil {
+			continue
+		}
+		rs, err := ps.Resolve(nil)
+		if err != nil {
+			continue
+		}
+		if err := rs.Validate(toolJSONValue(args[k])); err != nil {
+			return fmt.Errorf("Arg %s is invalid: %w", k, err)
+		}
+	}
+	return whole
 }
 
 // Run runs the tool's function on args without checking them against the

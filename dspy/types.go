@@ -185,7 +185,7 @@ func (t Type) MarshalJSON() ([]byte, error) {
 func (t Type) spellable() bool {
 	switch t.Kind {
 	case KindObject:
-		return t.Schema == nil && t.Name == ""
+		return t.Schema == nil && t.Name == "" || isToolsType(t) || isToolCallsType(t)
 	case KindEnum:
 		return false
 	case KindList:
@@ -269,6 +269,10 @@ func ParseType(s string) (Type, error) {
 		return HistoryType, nil
 	case "image", "dspy.image":
 		return ImageType, nil
+	case "tool", "dspy.tool":
+		return ToolType, nil
+	case "toolcalls", "dspy.toolcalls":
+		return ToolCallsType, nil
 	}
 	open := strings.IndexByte(s, '[')
 	if open <= 0 || !strings.HasSuffix(s, "]") {

@@ -298,6 +298,7 @@ func (s *Server) respond(req *chatRequest, garbage bool) (*chatResponse, bool) {
 			Message:      responseMessage{Role: "assistant", Content: text},
 			FinishReason: finish,
 		}
+		withToolCalls(&resp.Choices[i], p, s.toolCalls(req, p, d))
 		resp.Usage.CompletionTokens += max(1, estimateTokens(text))
 	}
 	resp.Usage.TotalTokens = resp.Usage.PromptTokens + resp.Usage.CompletionTokens

@@ -184,6 +184,7 @@ const runHistoriesDir = historiesDir + "/run"
 var runHistoryCases = map[string]workflows.RunProgramInput{
 	"chain_of_thought": runProgramInput(json.RawMessage(`{"module":"chain_of_thought","signature":"question -> answer: int"}`), "What is 12 + 30?"),
 	"react":            runProgramInput(reactSpec, "What is 7 + 8?"),
+	"react_native":     runProgramInput(nativeReactSpec, nativeReactQuestion),
 }
 
 // replayRegistrar lets Register fill a replayer, which runs no activities.

@@ -93,6 +93,7 @@ func (c *MemoryCache) Len() int {
 func cloneResponse(r dspy.LMResponse) dspy.LMResponse {
 	r.Outputs = slices.Clone(r.Outputs)
 	r.FinishReasons = slices.Clone(r.FinishReasons)
+	r.ToolCalls = cloneToolCalls(r.ToolCalls)
 	return r
 }
 

@@ -54,6 +54,7 @@ func appendCanonicalRequest(b []byte, req dspy.LMRequest) []byte {
 	b = appendJSONString(b, req.Model)
 	b = append(b, `,"n":`...)
 	b = strconv.AppendInt(b, int64(req.N), 10)
+	b = appendParallelToolCallsKey(b, req)
 	if rf := req.ResponseFormat; rf != nil {
 		// Schemas are rare and small next to the messages; encoding/json sorts
 		// map keys, which keeps this part canonical too.
@@ -91,6 +92,7 @@ func appendCanonicalRequest(b []byte, req dspy.LMRequest) []byte {
 		b = append(b, `,"temperature":`...)
 		b = strconv.AppendFloat(b, *req.Temperature, 'g', -1, 64)
 	}
+	b = appendToolsKey(b, req)
 	return append(b, '}')
 }
 

@@ -82,11 +82,12 @@ func NewDiskCache(path string) (*DiskCache, error) {
 
 // diskRecord is the stored form of a response: only what a hit returns.
 type diskRecord struct {
-	Outputs          []string `json:"outputs"`
-	FinishReasons    []string `json:"finish_reasons,omitempty"`
-	Model            string   `json:"model"`
-	PromptTokens     int      `json:"prompt_tokens"`
-	CompletionTokens int      `json:"completion_tokens"`
+	Outputs          []string            `json:"outputs"`
+	FinishReasons    []string            `json:"finish_reasons,omitempty"`
+	Model            string              `json:"model"`
+	PromptTokens     int                 `json:"prompt_tokens"`
+	CompletionTokens int                 `json:"completion_tokens"`
+	ToolCalls        [][]dspy.LMToolCall `json:"tool_calls,omitempty"`
 }
 
 // Get returns the response stored under key, looking at queued writes first.
@@ -119,6 +120,7 @@ func (c *DiskCache) Get(key string) (dspy.LMResponse, bool) {
 		FinishReasons: rec.FinishReasons,
 		Model:         rec.Model,
 		Usage:         dspy.Usage{PromptTokens: rec.PromptTokens, CompletionTokens: rec.CompletionTokens},
+		ToolCalls:     rec.ToolCalls,
 	}, true
 }
 
@@ -130,6 +132,7 @@ func (c *DiskCache) Put(key string, resp dspy.LMResponse) {
 		Model:            resp.Model,
 		PromptTokens:     resp.Usage.PromptTokens,
 		CompletionTokens: resp.Usage.CompletionTokens,
+		ToolCalls:        resp.ToolCalls,
 	})
 	if err != nil {
 		return // a response of strings always encodes

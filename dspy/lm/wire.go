@@ -39,8 +39,11 @@ type chatRequest struct {
 	MaxTokens           int                 `json:"max_tokens,omitempty"`
 	N                   int                 `json:"n,omitempty"`
 	Temperature         *float64            `json:"temperature,omitempty"`
+	ParallelToolCalls   *bool               `json:"parallel_tool_calls,omitempty"`
 	Stop                []string            `json:"stop,omitempty"`
 	ResponseFormat      *chatResponseFormat `json:"response_format,omitempty"`
+	ToolChoice          any                 `json:"tool_choice,omitempty"`
+	Tools               []chatTool          `json:"tools,omitempty"`
 }
 
 type chatMessage struct {
@@ -108,6 +111,9 @@ func encodeRequest(req dspy.LMRequest) ([]byte, error) {
 			return nil, fmt.Errorf("response format type %q; want json_object, json_schema or text", rf.Type)
 		}
 	}
+	if err := encodeTools(&body, req); err != nil {
+		return nil, err
+	}
 	return json.Marshal(body)
 }
 
@@ -133,7 +139,8 @@ type chatCompletion struct {
 	Model   string `json:"model"`
 	Choices []struct {
 		Message struct {
-			Content messageContent `json:"content"`
+			Content   messageContent `json:"content"`
+			ToolCalls []chatToolCall `json:"tool_calls"`
 		} `json:"message"`
 		FinishReason string `json:"finish_reason"`
 	} `json:"choices"`
@@ -217,6 +224,7 @@ func mapResponse(cc *chatCompletion, requested string) dspy.LMResponse {
 	for i, ch := range cc.Choices {
 		resp.Outputs[i] = string(ch.Message.Content)
 		resp.FinishReasons[i] = ch.FinishReason
+		addToolCalls(&resp, i, len(cc.Choices), ch.Message.ToolCalls)
 	}
 	return resp
 }

@@ -64,7 +64,11 @@ func (p Program) build(tools Tools) (dspy.Module, error) {
 			}
 			selected = append(selected, t)
 		}
-		r, err := dspy.NewReAct(sig, selected...)
+		newReAct := dspy.NewReAct
+		if p.NativeToolCalls {
+			newReAct = dspy.NewNativeReAct
+		}
+		r, err := newReAct(sig, selected...)
 		if err != nil {
 			return nil, err
 		}

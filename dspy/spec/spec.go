@@ -44,6 +44,9 @@ type Program struct {
 	// "chat" (DSPy's default), "json", "xml" or "two_step". Empty leaves the
 	// predictors to the adapter of the context they run in.
 	Adapter string `json:"adapter,omitempty" yaml:"adapter,omitempty"`
+	// NativeToolCalls makes a react module call its tools through the LM's
+	// native function calling (dspy.NewNativeReAct).
+	NativeToolCalls bool `json:"native_tool_calls,omitempty" yaml:"native_tool_calls,omitempty"`
 	// ExtractionModel is the model a two_step adapter's extraction calls
 	// name. The program's own LM client (its endpoint and key) answers them,
 	// so a spec never holds an endpoint or a secret.
@@ -137,6 +140,9 @@ func (p Program) Validate() error {
 	}
 	if p.Module == "react" && len(p.Tools) == 0 {
 		return fmt.Errorf("program spec: a react module needs at least one tool under \"tools\"")
+	}
+	if p.NativeToolCalls && p.Module != "react" {
+		return fmt.Errorf("program spec: native_tool_calls applies to react modules, not %q", p.Module)
 	}
 	return nil
 }
