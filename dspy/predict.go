@@ -34,7 +34,9 @@ type PredictConfig struct {
 func NewPredict(sig Signature) *Predict { return &Predict{Signature: sig} }
 
 // Call formats the inputs with the demos, calls the LM, and parses the reply.
-func (p *Predict) Call(ctx context.Context, inputs Example) (Prediction, error) {
+func (p *Predict) Call(ctx context.Context, inputs Example) (_ Prediction, err error) {
+	ctx, span := startModuleSpan(ctx, p, "Predict")
+	defer span.end(&err)
 	if p.Signature.IsZero() {
 		return Prediction{}, fmt.Errorf("predict: no signature set")
 	}
