@@ -94,6 +94,15 @@ func tracerFor(ctx context.Context) (trace.Tracer, bool) {
 	return tp.Tracer(TracerName), o.CaptureContent
 }
 
+// Tracer returns the tracer for spans under ctx: the provider WithTracing
+// set, else OpenTelemetry's global one; nil when no provider is installed,
+// so callers can skip a span's bookkeeping. Packages built on dspy (the
+// optimizers' trial spans) make their spans with it.
+func Tracer(ctx context.Context) trace.Tracer {
+	t, _ := tracerFor(ctx)
+	return t
+}
+
 // programKey holds the program whose predictor paths name predictor spans.
 type programKey struct{}
 
