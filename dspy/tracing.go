@@ -41,12 +41,15 @@ const (
 )
 
 // TracingOptions set how the calls made under a context are traced with
-// OpenTelemetry. Without them, spans go to OpenTelemetry's global tracer
-// provider, which records nothing until a program installs one.
+// OpenTelemetry. Without them, spans go to the provider of the span the
+// context carries (a Temporal activity's, an HTTP request's), else to
+// OpenTelemetry's global provider, which records nothing until a program
+// installs one.
 type TracingOptions struct {
-	// TracerProvider makes the spans; nil means the global provider. A
-	// no-op provider (go.opentelemetry.io/otel/trace/noop) turns spans off
-	// under the context, as durable runs do inside workflow code.
+	// TracerProvider makes the spans; nil means the context span's
+	// provider, else the global one. A no-op provider
+	// (go.opentelemetry.io/otel/trace/noop) turns spans off under the
+	// context, as durable runs do inside workflow code.
 	TracerProvider trace.TracerProvider
 	// CaptureContent records the messages sent to LMs and their replies in
 	// LM spans (gen_ai.input.messages, gen_ai.output.messages). Prompts and
@@ -78,13 +81,20 @@ var envCapture = sync.OnceValue(func() bool {
 var defaultProvider = otel.GetTracerProvider()
 
 // tracerFor returns the tracer for spans under ctx, or nil when no provider
-// is installed, and whether LM content may be recorded.
+// is installed, and whether LM content may be recorded. The provider is the
+// one WithTracing set, else the one that made the span ctx carries (a
+// Temporal activity's, say), else the global one.
 func tracerFor(ctx context.Context) (trace.Tracer, bool) {
 	o, ok := ctx.Value(tracingKey{}).(TracingOptions)
 	if !ok {
 		o.CaptureContent = envCapture()
 	}
 	tp := o.TracerProvider
+	if tp == nil {
+		if parent := trace.SpanFromContext(ctx); parent.IsRecording() {
+			tp = parent.TracerProvider()
+		}
+	}
 	if tp == nil {
 		tp = otel.GetTracerProvider()
 		if tp == defaultProvider {
@@ -95,7 +105,8 @@ func tracerFor(ctx context.Context) (trace.Tracer, bool) {
 }
 
 // Tracer returns the tracer for spans under ctx: the provider WithTracing
-// set, else OpenTelemetry's global one; nil when no provider is installed,
+// set, else the provider of the recording span ctx carries, else
+// OpenTelemetry's global one; nil when no provider is installed,
 // so callers can skip a span's bookkeeping. Packages built on dspy (the
 // optimizers' trial spans) make their spans with it.
 func Tracer(ctx context.Context) trace.Tracer {
