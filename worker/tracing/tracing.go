@@ -4,9 +4,11 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"strconv"
 	"strings"
+	"time"
 
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
@@ -181,4 +183,21 @@ func otlpExporter(ctx context.Context) (sdktrace.SpanExporter, error) {
 func envTrue(name string) bool {
 	v, err := strconv.ParseBool(strings.TrimSpace(os.Getenv(name)))
 	return err == nil && v
+}
+
+// ShutdownTimeout bounds how long Close waits for the collector.
+const ShutdownTimeout = 5 * time.Second
+
+// Close is Shutdown within ShutdownTimeout, logging a failure to logger
+// (nil means slog.Default()) rather than returning it: what a binary does
+// last, when a collector that went away must not change its exit status.
+func (t *Tracing) Close(logger *slog.Logger) {
+	ctx, cancel := context.WithTimeout(context.Background(), ShutdownTimeout)
+	defer cancel()
+	if err := t.Shutdown(ctx); err != nil {
+		if logger == nil {
+			logger = slog.Default()
+		}
+		logger.Warn("spans were lost", "error", err)
+	}
 }
