@@ -153,3 +153,23 @@ func spanNamesOf(spans tracetest.SpanStubs) []string {
 	}
 	return names
 }
+
+// The recorded histories replay on a worker with the tracing interceptor,
+// and a replay records no trial spans: each trial was recorded once, when
+// it first ran.
+func TestRecordedHistoriesReplayWithTracing(t *testing.T) {
+	exp := tracetest.NewInMemoryExporter()
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSyncer(exp))
+	defer func() { _ = tp.Shutdown(context.Background()) }()
+	icpt, err := opentelemetry.NewTracingInterceptor(opentelemetry.TracerOptions{Tracer: tp.Tracer("temporal")})
+	require.NoError(t, err)
+	replayer, err := worker.NewWorkflowReplayerWithOptions(worker.WorkflowReplayerOptions{Interceptors: []interceptor.WorkerInterceptor{icpt}})
+	require.NoError(t, err)
+	workflows.RegisterWorkflows(replayer)
+	for _, file := range recordedHistories(t) {
+		require.NoError(t, replayer.ReplayWorkflowHistoryFromJSONFile(quietLogger, file), file)
+	}
+	for _, s := range exp.GetSpans() {
+		assert.NotEqual(t, optimize.TrialSpanName, s.Name, "no trial span from a replay")
+	}
+}
