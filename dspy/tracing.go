@@ -244,13 +244,6 @@ func modulePredictors(root, m Module) []string {
 	return names
 }
 
-// setAttributes adds attributes to a recording span.
-func (s span) setAttributes(attrs ...attribute.KeyValue) {
-	if s.s != nil {
-		s.s.SetAttributes(attrs...)
-	}
-}
-
 // end ends the span, marking it failed when *err is set. It takes a
 // pointer so a deferred call sees the function's final error.
 func (s span) end(err *error) {
