@@ -41,7 +41,7 @@ type CallToolOutput struct {
 func (a *Activities) CallLM(ctx context.Context, in CallLMInput) (CallLMOutput, error) {
 	stop := keepAlive(ctx)
 	defer stop()
-	resp, err := a.cfg.TaskLM.Call(ctx, in.Request)
+	resp, err := dspy.CallLM(ctx, a.cfg.TaskLM, in.Request)
 	if err != nil {
 		return CallLMOutput{}, callLMError(err)
 	}

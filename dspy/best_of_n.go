@@ -49,7 +49,9 @@ func (b *BestOfN) Predictors() []NamedPredictor {
 
 // Call samples the module until an attempt reaches the threshold or N attempts
 // were made. The prediction's Usage covers every successful attempt.
-func (b *BestOfN) Call(ctx context.Context, inputs Example) (Prediction, error) {
+func (b *BestOfN) Call(ctx context.Context, inputs Example) (_ Prediction, err error) {
+	ctx, span := startModuleSpan(ctx, b, "BestOfN")
+	defer span.end(&err)
 	if err := checkSampler("best of n", b.Module, b.N, b.Reward); err != nil {
 		return Prediction{}, err
 	}

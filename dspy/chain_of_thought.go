@@ -31,7 +31,9 @@ func NewChainOfThought(sig Signature) (*ChainOfThought, error) {
 }
 
 // Call runs the predictor; the prediction holds "reasoning" then the outputs.
-func (c *ChainOfThought) Call(ctx context.Context, inputs Example) (Prediction, error) {
+func (c *ChainOfThought) Call(ctx context.Context, inputs Example) (_ Prediction, err error) {
+	ctx, span := startModuleSpan(ctx, c, "ChainOfThought")
+	defer span.end(&err)
 	if c.Predict == nil {
 		return Prediction{}, fmt.Errorf("chain of thought: no predictor (use NewChainOfThought)")
 	}

@@ -91,4 +91,19 @@
 // Save and Load write and read DSPy's JSON state format ({"<predictor path>":
 // {"demos", "signature", "lm"}, "metadata"}), so a program optimized here
 // loads in Python DSPy and one saved there loads here.
+//
+// # Tracing
+//
+// In place of DSPy's callbacks, every module call and every LM call made
+// through CallLM is an OpenTelemetry span: "ChainOfThought(question ->
+// reasoning, answer)" over "Predict(...)" over "chat gpt-4o-mini", the LM
+// span carrying the GenAI semantic conventions (gen_ai.request.model,
+// gen_ai.usage.input_tokens, ...) and the call's cost and cache hit.
+// CallProgram gives a user module a span of its own and names predictor
+// spans by their paths. Spans go to OpenTelemetry's global provider, so
+// tracing is off, and costs nothing measurable, until a program installs
+// one (the binaries do when the standard OTEL_* variables ask; see package
+// worker/tracing); WithTracing picks a provider per context. Prompts and
+// replies are recorded only on request (TracingOptions.CaptureContent or
+// EnvCaptureContent); API keys never are.
 package dspy

@@ -95,7 +95,9 @@ func (c *MultiChainComparison) Compare(ctx context.Context, completions []Exampl
 // Call runs Compare with the attempts taken from the input field
 // "completions" ([]Example, []Prediction or []map[string]any); the other
 // fields are the task inputs.
-func (c *MultiChainComparison) Call(ctx context.Context, inputs Example) (Prediction, error) {
+func (c *MultiChainComparison) Call(ctx context.Context, inputs Example) (_ Prediction, err error) {
+	ctx, span := startModuleSpan(ctx, c, "MultiChainComparison")
+	defer span.end(&err)
 	raw, ok := inputs.Get("completions")
 	if !ok {
 		return Prediction{}, errors.New("multi-chain comparison: pass the attempts as the input field \"completions\", or call Compare")

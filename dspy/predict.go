@@ -34,9 +34,11 @@ type PredictConfig struct {
 func NewPredict(sig Signature) *Predict { return &Predict{Signature: sig} }
 
 // Call formats the inputs with the demos, calls the LM, and parses the reply.
-func (p *Predict) Call(ctx context.Context, inputs Example) (out Prediction, callErr error) {
+func (p *Predict) Call(ctx context.Context, inputs Example) (out Prediction, err error) {
+	ctx, span := startModuleSpan(ctx, p, "Predict")
+	defer span.end(&err)
 	if end := streamPredictStart(&ctx, p, inputs); end != nil {
-		defer func() { end(out, callErr) }()
+		defer func() { end(out, err) }()
 	}
 	if p.Signature.IsZero() {
 		return Prediction{}, fmt.Errorf("predict: no signature set")

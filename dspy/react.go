@@ -147,7 +147,9 @@ func (r *ReAct) Predictors() []NamedPredictor {
 }
 
 // Call runs the agent loop on inputs and extracts the outputs.
-func (r *ReAct) Call(ctx context.Context, inputs Example) (Prediction, error) {
+func (r *ReAct) Call(ctx context.Context, inputs Example) (_ Prediction, err error) {
+	ctx, span := startModuleSpan(ctx, r, "ReAct")
+	defer span.end(&err)
 	if r.React == nil || r.Extract == nil {
 		return Prediction{}, errors.New("react: not initialised (use NewReAct)")
 	}

@@ -94,7 +94,9 @@ func OfferFeedbackSignature() Signature {
 }
 
 // Call runs up to N attempts, asking for advice between them.
-func (r *Refine) Call(ctx context.Context, inputs Example) (Prediction, error) {
+func (r *Refine) Call(ctx context.Context, inputs Example) (_ Prediction, err error) {
+	ctx, span := startModuleSpan(ctx, r, "Refine")
+	defer span.end(&err)
 	if err := checkSampler("refine", r.Module, r.N, r.Reward); err != nil {
 		return Prediction{}, err
 	}

@@ -63,7 +63,9 @@ func (t *UsageTracker) Settle(pred Prediction) Usage {
 // adapters call LMs through it; a module that calls LM.Call directly is not
 // seen by trackers.
 func CallLM(ctx context.Context, lm LM, req LMRequest) (LMResponse, error) {
+	ctx, span := startLMSpan(ctx, lm, req)
 	resp, err := callLM(ctx, lm, req)
+	span.end(resp, err)
 	if t, ok := ctx.Value(usageKey).(*UsageTracker); ok {
 		t.Add(resp.Usage)
 	}

@@ -253,12 +253,14 @@ type call struct {
 }
 
 func (h *Handler) serveProgram(w http.ResponseWriter, r *http.Request) {
+	r, span := startRequestSpan(r)
 	c := &call{start: time.Now(), requestID: requestID(r.Header)}
 	c.line = LogLine{Time: c.start.UTC(), RequestID: c.requestID, Program: clip(r.PathValue("name"), 64),
 		Inputs: jsonNull, Outputs: jsonNull}
 	w.Header()[headerRequestID] = []string{c.requestID}
 	status := h.runProgram(w, r, c)
 	h.finish(c, status)
+	span.end(c, status)
 }
 
 // runProgram does the request's work and returns the status it answered.

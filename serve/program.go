@@ -235,6 +235,6 @@ func (r moduleRunner) Run(ctx context.Context, inputs dspy.Example) (dspy.Exampl
 	// dspy.CallLM, failed and retried ones included, whatever the module
 	// itself reports.
 	ctx, usage := dspy.TrackUsage(ctx)
-	pred, err := r.module.Call(dspy.WithLM(ctx, r.lm), inputs)
+	pred, err := dspy.CallProgram(dspy.WithLM(ctx, r.lm), r.module, inputs)
 	return pred.Example, usage.Usage(), err
 }

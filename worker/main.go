@@ -31,6 +31,7 @@ import (
 
 	"github.com/durable-dspy/durable-dspy/internal/exitcode"
 	"github.com/durable-dspy/durable-dspy/worker/temporalconn"
+	"github.com/durable-dspy/durable-dspy/worker/tracing"
 	"github.com/durable-dspy/durable-dspy/worker/workerlib"
 )
 
@@ -94,6 +95,11 @@ activities get --stop-timeout to finish, and the dev server stops last.`,
 			}
 			logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: logLevel}))
 			opts.Logger = logger
+			traces, err := tracing.Setup(cmd.Context(), tracing.Options{ServiceName: "durable-dspy-worker"})
+			if err != nil {
+				return exitcode.AsUsage(err)
+			}
+			defer traces.Close(logger)
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
 			if devOnly {

@@ -35,6 +35,8 @@ type temporalEngine struct {
 	// outageLimit is how long an LM outage may last before the run pauses
 	// itself; zero retries without limit.
 	outageLimit time.Duration
+	// trials records a span per trial the optimizer reports.
+	trials *optimize.TrialSpans
 }
 
 var _ optimize.Engine = (*temporalEngine)(nil)
@@ -179,6 +181,7 @@ const promptAttempts = 20
 // history has grown large.
 func (e *temporalEngine) Checkpoint(_ context.Context, cp optimize.Checkpoint) error {
 	e.ctl.checkpoint(e.ctx, cp)
+	e.traceTrials(cp.Progress)
 	if e.ctl.paused && !e.ctl.stopRequested {
 		e.ctl.setState(e.ctx, "paused")
 		if err := workflow.Await(e.ctx, func() bool { return !e.ctl.paused || e.ctl.stopRequested }); err != nil {

@@ -49,6 +49,7 @@ func Optimize(ctx workflow.Context, in OptimizeInput) (OptimizeResult, error) {
 		failureScore: in.FailureScore, inputKeys: inputKeys, ctl: ctl, budget: in.Budget,
 	}
 	eng.outageLimit = outageLimit(ctx, eng.exec)
+	eng.trials = newTrialSpans(ctx, len(ctl.status.Progress.Trials))
 	// The optimizer gets a plain context: it only hands it back to the engine,
 	// which blocks on the workflow context instead.
 	res, err := opt.Compile(context.Background(), eng, task)

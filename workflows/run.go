@@ -105,6 +105,7 @@ func (p programRunner) run(ctx workflow.Context, in RunProgramInput) (RunProgram
 	// it does for an in-process run.
 	dctx, usage := dspy.TrackUsage(context.Background())
 	dctx = dspy.WithToolRunner(dspy.WithLM(dctx, bridge), bridge)
+	dctx = withoutSpans(dctx)
 	pred, err := module.Call(dctx, in.Inputs)
 	if err != nil {
 		if ctx.Err() != nil {

@@ -37,10 +37,10 @@ func startServer(t *testing.T, cfg workflows.Config) (*temporaltest.TestServer, 
 }
 
 // newServer starts an in-memory Temporal server with durable-dspy's search
-// attributes registered and no worker.
-func newServer(t *testing.T) (*temporaltest.TestServer, client.Client) {
+// attributes registered and no worker; opts add to temporaltest's options.
+func newServer(t *testing.T, opts ...temporaltest.TestServerOption) (*temporaltest.TestServer, client.Client) {
 	t.Helper()
-	ts := temporaltest.NewServer(temporaltest.WithT(t))
+	ts := temporaltest.NewServer(append([]temporaltest.TestServerOption{temporaltest.WithT(t)}, opts...)...)
 	c := ts.GetDefaultClient()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()

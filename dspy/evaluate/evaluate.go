@@ -170,7 +170,7 @@ func (r *run) runOne(i int) (res ExampleResult) {
 		r.fail(&res, err)
 		return res
 	}
-	pred, err = r.program.Call(progCtx, inputs)
+	pred, err = dspy.CallProgram(progCtx, r.program, inputs)
 	if err != nil {
 		r.fail(&res, err)
 		return res

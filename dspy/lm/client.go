@@ -308,6 +308,7 @@ func (c *Client) retry(ctx context.Context, model string, try func() *dspy.LMErr
 			// Waiting would outlive the caller; hand back the real failure now.
 			return n, last
 		}
+		traceRetry(ctx, n.attempts, last, delay)
 		if err := c.sleep(ctx, delay); err != nil {
 			return n, c.contextError(ctx, model, last)
 		}

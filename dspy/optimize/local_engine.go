@@ -52,6 +52,8 @@ type LocalEngine struct {
 
 	mu    sync.Mutex
 	spent dspy.Usage
+	// trials records a span per trial the optimizer reports.
+	trials *TrialSpans
 }
 
 // NewLocalEngine returns an engine that runs programs built by opts.Program.
@@ -68,7 +70,7 @@ func NewLocalEngine(opts LocalOptions) (*LocalEngine, error) {
 	if opts.Concurrency <= 0 {
 		opts.Concurrency = 8
 	}
-	return &LocalEngine{opts: opts}, nil
+	return &LocalEngine{opts: opts, trials: startTrialSpans()}, nil
 }
 
 // instance is a program with its predictors' paths, to name trace steps.
@@ -244,7 +246,7 @@ func (e *LocalEngine) runOne(ctx context.Context, inst instance, ex dspy.Example
 		ctx = dspy.WithTrace(ctx, t)
 		progCtx = dspy.WithTrace(progCtx, t)
 	}
-	pred, err = inst.program.Call(progCtx, inputs)
+	pred, err = dspy.CallProgram(progCtx, inst.program, inputs)
 	if err != nil {
 		return fail(err)
 	}
@@ -289,6 +291,7 @@ func (e *LocalEngine) Prompt(ctx context.Context, call PromptCall) ([]dspy.Examp
 // Checkpoint reports progress, hands the checkpoint to OnCheckpoint, then
 // returns a BudgetStop error if the budget is spent.
 func (e *LocalEngine) Checkpoint(ctx context.Context, cp Checkpoint) error {
+	e.trials.observe(ctx, cp.Progress)
 	if e.opts.OnProgress != nil {
 		e.opts.OnProgress(cp.Progress)
 	}

@@ -111,7 +111,12 @@ func isTerminal(w io.Writer) bool {
 func (a *app) run(ctx context.Context, args []string) int {
 	root := newRootCmd(a)
 	root.SetArgs(args)
-	err := root.ExecuteContext(ctx)
+	stopTracing, err := a.startTracing(ctx)
+	if err != nil {
+		return a.exit(ctx, err)
+	}
+	defer stopTracing()
+	err = root.ExecuteContext(ctx)
 	return a.exit(ctx, err)
 }
 

@@ -52,7 +52,7 @@ and tools are used, so react specs work.`,
 			}
 			defer l.Close()
 			fmt.Fprintf(a.stderr, "running with %s\n", l.Description())
-			pred, err := m.Call(dspy.WithLM(cmd.Context(), l.Task), inputs)
+			pred, err := dspy.CallProgram(dspy.WithLM(cmd.Context(), l.Task), m, inputs)
 			if err != nil {
 				return inputError(err)
 			}

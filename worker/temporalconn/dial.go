@@ -42,6 +42,11 @@ func dial(ctx context.Context, o Options, address string, local bool, logger *sl
 		Namespace: o.Namespace,
 		Logger:    sdklog.NewStructuredLogger(logger),
 	}
+	interceptors, err := tracingInterceptors()
+	if err != nil {
+		return nil, err
+	}
+	opts.Interceptors = interceptors
 	if !local {
 		tlsConf, err := tlsConfig(o)
 		if err != nil {
