@@ -113,6 +113,11 @@ type workerConfig struct {
 	concurrency int
 	// lmTimeout bounds one LM call attempt; 0 keeps the worker's default.
 	lmTimeout time.Duration
+	// lmConcurrency caps the worker's LM calls in flight; 0 means no cap.
+	lmConcurrency int
+	// maxActivities bounds the activities the worker runs at once; 0 keeps
+	// the worker's default.
+	maxActivities int
 }
 
 // startWorker starts a worker process against a Temporal server and waits
@@ -133,6 +138,12 @@ func startWorker(t *testing.T, cfg workerConfig) *process {
 	}
 	if cfg.lmTimeout > 0 {
 		args = append(args, "--lm-timeout", cfg.lmTimeout.String())
+	}
+	if cfg.lmConcurrency > 0 {
+		args = append(args, "--lm-max-concurrency", strconv.Itoa(cfg.lmConcurrency))
+	}
+	if cfg.maxActivities > 0 {
+		args = append(args, "--max-concurrent-activities", strconv.Itoa(cfg.maxActivities))
 	}
 	p := startProcess(t, "worker on "+cfg.taskQueue, binaries.worker, args...)
 	require.NoError(t, p.waitReady())
