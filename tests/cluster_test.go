@@ -60,7 +60,7 @@ var shared struct {
 
 // sharedServer returns the shared dev server, starting it on first use.
 // TestMain stops it after the last test.
-func sharedServer(t *testing.T) *devServer {
+func sharedServer(t testing.TB) *devServer {
 	t.Helper()
 	shared.once.Do(func() {
 		shared.dir, shared.err = os.MkdirTemp("", "durable-dspy-e2e-server-")
@@ -163,7 +163,7 @@ func startSimLM(t *testing.T, cfg simlm.Config) *simlm.Server {
 
 // dial connects a Temporal SDK client to address, for what the CLI does not
 // show: histories, termination.
-func dial(t *testing.T, address string) client.Client {
+func dial(t testing.TB, address string) client.Client {
 	t.Helper()
 	quiet := sdklog.NewStructuredLogger(slog.New(slog.NewTextHandler(io.Discard, nil)))
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
