@@ -82,8 +82,6 @@ type runState struct {
 	// batchRunning and promptRunning: a RunBatch or a Prompt activity has
 	// been started on a worker and not finished.
 	batchRunning, promptRunning bool
-	// batchWorkers are the identities of the workers running a RunBatch now.
-	batchWorkers []string
 	// batchesBy counts the completed RunBatch activities per identity of
 	// the worker that ran them.
 	batchesBy map[string]int
@@ -105,7 +103,6 @@ func observe(t *testing.T, c client.Client, id string) runState {
 		switch a.GetActivityType().GetName() {
 		case activities.RunBatchName:
 			s.batchRunning = true
-			s.batchWorkers = append(s.batchWorkers, a.GetLastWorkerIdentity())
 		case activities.PromptName:
 			s.promptRunning = true
 		}

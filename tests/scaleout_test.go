@@ -1,6 +1,7 @@
 package tests
 
 import (
+	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -11,6 +12,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/sdk/client"
 
 	"github.com/durable-dspy/durable-dspy/activities"
 	"github.com/durable-dspy/durable-dspy/dspy/spec"
@@ -67,20 +70,26 @@ func runScaleOutKill(t *testing.T, address, prefix string) {
 	}
 	runID := startRun(t, sdk, id, queue, in)
 
-	// Once every worker has completed a batch, kill one that is running one.
-	var victim string
-	s := waitFor(t, sdk, id, "a batch completed on every worker and one running", func(s runState) bool {
-		if len(s.batchesBy) < scaleOutWorkers {
-			return false
-		}
-		for _, identity := range s.batchWorkers {
+	// Once every worker has completed a batch and the run is in its
+	// validation phase, where every worker runs batches of 20 lasting
+	// seconds, kill the first worker seen running one. The pending
+	// activities are read alone right before the kill.
+	s := waitFor(t, sdk, id, "a batch completed on every worker, 20 activities in all", func(s runState) bool {
+		return len(s.batchesBy) >= scaleOutWorkers && s.completed >= 20
+	})
+	victim := ""
+	for deadline := time.Now().Add(runTimeout); victim == ""; {
+		for _, identity := range runningBatches(t, sdk, id) {
 			if _, ok := workers[workerPID(identity)]; ok {
 				victim = workerPID(identity)
-				return true
+				break
 			}
 		}
-		return false
-	})
+		if victim == "" {
+			require.True(t, time.Now().Before(deadline), "no batch running on a worker after %v", runTimeout)
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
 	require.NoError(t, workers[victim].kill())
 	t.Logf("killed worker %s after %d completed activities (batches completed per worker: %v)", victim, s.completed, s.batchesBy)
 
@@ -112,6 +121,23 @@ func runScaleOutKill(t *testing.T, address, prefix string) {
 		refCalls, calls, 100*float64(calls-refCalls)/float64(refCalls), stats.Canceled-refStats.Canceled)
 	assert.Positive(t, refCalls)
 	assert.LessOrEqual(t, calls, paidBound(refCalls), "LM requests of the run with a worker killed")
+}
+
+// runningBatches lists the identities of the workers running one of a
+// run's batches now.
+func runningBatches(t *testing.T, c client.Client, id string) []string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	d, err := c.DescribeWorkflowExecution(ctx, id, "")
+	require.NoError(t, err, "describe %s", id)
+	var workers []string
+	for _, a := range d.GetPendingActivities() {
+		if a.GetState() == enumspb.PENDING_ACTIVITY_STATE_STARTED && a.GetActivityType().GetName() == activities.RunBatchName {
+			workers = append(workers, a.GetLastWorkerIdentity())
+		}
+	}
+	return workers
 }
 
 // workerPID is the process ID in a worker's default identity, "pid@host@".
