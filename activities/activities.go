@@ -108,7 +108,11 @@ func Describe(p dspy.Module) ProgramDescription {
 // RunBatch runs a candidate program on a batch of examples and scores each.
 // It heartbeats the outcomes finished so far, so a retry after a crash or a
 // timeout runs only the rest, and what the runs it gave up on spent, so the
-// output counts it (RunBatchOutput.Discarded). An example whose LM call failed transiently
+// output counts it (RunBatchOutput.Discarded). The retry may run on another
+// worker, whose LM cache never saw this one's calls: the heartbeat details
+// are the only record of them that survives the worker, which is why the
+// plugin caps the SDK's heartbeat throttling (Config.HeartbeatInterval in
+// package workflows), so they reach the server in time. An example whose LM call failed transiently
 // (after the client's own retries) fails the activity, to be retried by
 // Temporal; one that failed for good (unparseable reply, bad request, metric
 // error) is recorded as a failed outcome.
@@ -176,6 +180,15 @@ func (a *Activities) RunBatch(ctx context.Context, in RunBatchInput) (RunBatchOu
 	if err != nil {
 		return RunBatchOutput{}, configError(err)
 	}
+	// Between outcomes, for instance while every example waits behind the
+	// worker's LM concurrency cap, the same details are sent again so the
+	// batch is not taken for dead.
+	stop := keepAlive(ctx, func() {
+		mu.Lock()
+		defer mu.Unlock()
+		activity.RecordHeartbeat(ctx, finished, discarded)
+	})
+	defer stop()
 	outcomes, err := engine.Run(ctx, rest)
 	if err != nil {
 		return RunBatchOutput{}, err
@@ -206,7 +219,7 @@ func (a *Activities) RunBatch(ctx context.Context, in RunBatchInput) (RunBatchOu
 // flight, so a worker that dies mid-call is noticed within the heartbeat
 // timeout instead of the activity's whole time limit.
 func (a *Activities) Prompt(ctx context.Context, in PromptInput) (PromptOutput, error) {
-	stop := keepAlive(ctx)
+	stop := keepAlive(ctx, nil)
 	defer stop()
 	rec := &optimize.CallRecorder{}
 	callCtx, usage := dspy.TrackUsage(optimize.WithCallRecorder(ctx, rec))

@@ -60,7 +60,7 @@ var shared struct {
 
 // sharedServer returns the shared dev server, starting it on first use.
 // TestMain stops it after the last test.
-func sharedServer(t *testing.T) *devServer {
+func sharedServer(t testing.TB) *devServer {
 	t.Helper()
 	shared.once.Do(func() {
 		shared.dir, shared.err = os.MkdirTemp("", "durable-dspy-e2e-server-")
@@ -113,6 +113,11 @@ type workerConfig struct {
 	concurrency int
 	// lmTimeout bounds one LM call attempt; 0 keeps the worker's default.
 	lmTimeout time.Duration
+	// lmConcurrency caps the worker's LM calls in flight; 0 means no cap.
+	lmConcurrency int
+	// maxActivities bounds the activities the worker runs at once; 0 keeps
+	// the worker's default.
+	maxActivities int
 }
 
 // startWorker starts a worker process against a Temporal server and waits
@@ -134,6 +139,12 @@ func startWorker(t *testing.T, cfg workerConfig) *process {
 	if cfg.lmTimeout > 0 {
 		args = append(args, "--lm-timeout", cfg.lmTimeout.String())
 	}
+	if cfg.lmConcurrency > 0 {
+		args = append(args, "--lm-max-concurrency", strconv.Itoa(cfg.lmConcurrency))
+	}
+	if cfg.maxActivities > 0 {
+		args = append(args, "--max-concurrent-activities", strconv.Itoa(cfg.maxActivities))
+	}
 	p := startProcess(t, "worker on "+cfg.taskQueue, binaries.worker, args...)
 	require.NoError(t, p.waitReady())
 	return p
@@ -152,7 +163,7 @@ func startSimLM(t *testing.T, cfg simlm.Config) *simlm.Server {
 
 // dial connects a Temporal SDK client to address, for what the CLI does not
 // show: histories, termination.
-func dial(t *testing.T, address string) client.Client {
+func dial(t testing.TB, address string) client.Client {
 	t.Helper()
 	quiet := sdklog.NewStructuredLogger(slog.New(slog.NewTextHandler(io.Discard, nil)))
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"maps"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -13,6 +14,8 @@ import (
 	enumspb "go.temporal.io/api/enums/v1"
 	historypb "go.temporal.io/api/history/v1"
 	"go.temporal.io/sdk/client"
+
+	"github.com/durable-dspy/durable-dspy/activities"
 )
 
 // activityRecord is one activity of a workflow's history.
@@ -24,6 +27,8 @@ type activityRecord struct {
 	// attempt is the attempt that ended the activity (from its
 	// ActivityTaskStarted event); above 1 means it was retried.
 	attempt int32
+	// worker is the identity of the worker that ran that attempt.
+	worker string
 }
 
 // ledger is what a workflow's history says about its activities: every
@@ -54,6 +59,17 @@ func (l ledger) completedCount() int {
 		}
 	}
 	return n
+}
+
+// batchesBy counts the completed RunBatch activities per worker identity.
+func (l ledger) batchesBy() map[string]int {
+	m := map[string]int{}
+	for _, a := range l.activities {
+		if a.completed != 0 && strings.HasPrefix(a.key, activities.RunBatchName+"/") {
+			m[a.worker]++
+		}
+	}
+	return m
 }
 
 // retried lists the activities that took more than one attempt.
@@ -101,6 +117,7 @@ func readLedger(t *testing.T, c client.Client, workflowID, runID string) ledger 
 				a := e.GetActivityTaskStartedEventAttributes()
 				if rec := bySchedule[a.GetScheduledEventId()]; rec != nil {
 					rec.attempt = a.GetAttempt()
+					rec.worker = a.GetIdentity()
 				}
 			case enumspb.EVENT_TYPE_ACTIVITY_TASK_COMPLETED:
 				a := e.GetActivityTaskCompletedEventAttributes()

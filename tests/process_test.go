@@ -70,12 +70,17 @@ func startProcess(t *testing.T, name, path string, args ...string) *process {
 
 // spawn starts path with args in dir with a clean environment.
 func spawn(name, dir, path string, args ...string) (*process, error) {
-	p := &process{name: name, stdout: &lockedBuffer{}, stderr: &lockedBuffer{}, exited: make(chan struct{})}
-	p.cmd = exec.Command(path, args...)
-	p.cmd.Dir = dir
-	p.cmd.Env = childEnv()
+	cmd := exec.Command(path, args...)
+	cmd.Dir = dir
+	cmd.Env = childEnv()
+	dieWithParent(cmd)
+	return spawnCmd(name, cmd)
+}
+
+// spawnCmd starts cmd, capturing its output.
+func spawnCmd(name string, cmd *exec.Cmd) (*process, error) {
+	p := &process{name: name, cmd: cmd, stdout: &lockedBuffer{}, stderr: &lockedBuffer{}, exited: make(chan struct{})}
 	p.cmd.Stdout, p.cmd.Stderr = p.stdout, p.stderr
-	dieWithParent(p.cmd)
 	if err := p.cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start %s: %w", name, err)
 	}

@@ -82,6 +82,9 @@ type runState struct {
 	// batchRunning and promptRunning: a RunBatch or a Prompt activity has
 	// been started on a worker and not finished.
 	batchRunning, promptRunning bool
+	// batchesBy counts the completed RunBatch activities per identity of
+	// the worker that ran them.
+	batchesBy map[string]int
 }
 
 // observe reads a run's state from its history and its description.
@@ -104,7 +107,8 @@ func observe(t *testing.T, c client.Client, id string) runState {
 			s.promptRunning = true
 		}
 	}
-	s.completed = readLedger(t, c, id, info.GetExecution().GetRunId()).completedCount()
+	l := readLedger(t, c, id, info.GetExecution().GetRunId())
+	s.completed, s.batchesBy = l.completedCount(), l.batchesBy()
 	return s
 }
 

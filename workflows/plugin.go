@@ -2,6 +2,7 @@ package workflows
 
 import (
 	"context"
+	"time"
 
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/worker"
@@ -39,6 +40,11 @@ type Config struct {
 	// Concurrency bounds the examples one batch activity runs at once (0
 	// means 16).
 	Concurrency int
+	// HeartbeatInterval is the longest a batch activity's progress waits
+	// before it is sent to the server (0 means DefaultHeartbeatInterval;
+	// see capHeartbeatThrottle). NewPlugin applies it to the worker;
+	// with Register, set worker.Options.MaxHeartbeatThrottleInterval to it.
+	HeartbeatInterval time.Duration
 }
 
 // newActivities builds the activities cfg describes and the catalog they
@@ -69,6 +75,10 @@ func NewPlugin(cfg Config) (*temporal.SimplePlugin, error) {
 		RunContextBefore: func(_ context.Context, opts temporal.SimplePluginRunContextBeforeOptions) error {
 			registerWorkflows(opts.Registry, catalog)
 			acts.Register(opts.Registry)
+			return nil
+		},
+		ConfigureWorker: func(_ context.Context, opts worker.PluginConfigureWorkerOptions) error {
+			capHeartbeatThrottle(opts.WorkerOptions, cfg.HeartbeatInterval)
 			return nil
 		},
 	})

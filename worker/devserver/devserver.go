@@ -42,6 +42,13 @@ type Options struct {
 	// persists workflows across restarts and is created, with its schema, if missing.
 	// Its directory must exist.
 	DBPath string
+	// Postgres, when set, persists the server in PostgreSQL instead of SQLite
+	// (DBPath is then ignored): a URL such as
+	// postgres://temporal:secret@127.0.0.1:5432/temporal?sslmode=disable. The
+	// database and a second one for visibility, its name with "_visibility"
+	// appended, are created with Temporal's schema if missing; the user
+	// needs the right to create databases the first time.
+	Postgres string
 	// IP is the address the frontend and UI listen on; the server's internal services
 	// always stay on loopback. Default DefaultIP.
 	IP string
@@ -102,11 +109,21 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 		return nil, err
 	}
 
-	sql, err := sqlConfig(opts.DBPath, opts.Namespace, opts.SearchAttributes)
-	if err != nil {
-		return nil, err
+	var conf *config.Config
+	if opts.Postgres != "" {
+		store, visibility, err := postgresConfig(opts.Postgres, opts.Namespace, opts.SearchAttributes)
+		if err != nil {
+			return nil, err
+		}
+		conf = serverConfig(store, bindIP, internalIP, dialHost, p)
+		usePostgres(conf, store, visibility)
+	} else {
+		sql, err := sqlConfig(opts.DBPath, opts.Namespace, opts.SearchAttributes)
+		if err != nil {
+			return nil, err
+		}
+		conf = serverConfig(sql, bindIP, internalIP, dialHost, p)
 	}
-	conf := serverConfig(sql, bindIP, internalIP, dialHost, p)
 	logger, logLevel := newSlogLogger(opts.Logger, level)
 
 	server, err := newTemporalServer(conf, logger, internalIP, dialHost, p)

@@ -23,7 +23,7 @@ func StartDevServer(ctx context.Context, o Options, logger *slog.Logger) (*devse
 		logger = slog.Default()
 	}
 	db := o.DevDB
-	if db == InMemoryDB {
+	if db == InMemoryDB || o.DevPostgres != "" {
 		db = ""
 	}
 	if db != "" {
@@ -33,6 +33,7 @@ func StartDevServer(ctx context.Context, o Options, logger *slog.Logger) (*devse
 	}
 	srv, err := devserver.Start(ctx, devserver.Options{
 		DBPath:           db,
+		Postgres:         o.DevPostgres,
 		IP:               o.DevIP,
 		Port:             o.DevPort,
 		UIPort:           o.DevUIPort,
@@ -46,6 +47,9 @@ func StartDevServer(ctx context.Context, o Options, logger *slog.Logger) (*devse
 	case errors.Is(err, devserver.ErrPortInUse):
 		// Its message already names --port or --ui-port.
 		return nil, err
+	case o.DevPostgres != "":
+		// The URL may hold a password: the message names the flag only.
+		return nil, fmt.Errorf("start dev server on --%s: %w", FlagDevPG, err)
 	case db != "":
 		// The usual cause is another dev server holding the same file.
 		return nil, fmt.Errorf("start dev server on --%s %s (is another dev server using it?): %w", FlagDevDB, db, err)

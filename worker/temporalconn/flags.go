@@ -42,6 +42,8 @@ func BindDevFlags(fs *pflag.FlagSet, o *Options) {
 	envflag.Bind(fs, &o.env, FlagDev, EnvDev)
 	fs.StringVar(&o.DevDB, FlagDevDB, d.DevDB, `dev server's SQLite file ("" or `+InMemoryDB+` keeps it in memory)`)
 	envflag.Bind(fs, &o.env, FlagDevDB, EnvDevDB)
+	fs.StringVar(&o.DevPostgres, FlagDevPG, "", `persist the dev server in PostgreSQL instead, e.g. postgres://temporal:secret@127.0.0.1:5432/temporal (databases and schema created if missing)`)
+	envflag.Bind(fs, &o.env, FlagDevPG, EnvDevPG)
 	fs.StringVar(&o.DevIP, FlagDevIP, d.DevIP, "address the dev server and its UI listen on")
 	envflag.Bind(fs, &o.env, FlagDevIP, EnvDevIP)
 	fs.IntVar(&o.DevPort, FlagDevPort, d.DevPort, "dev server's gRPC port (0 picks a free one)")

@@ -23,6 +23,7 @@ const (
 
 	FlagDev       = "dev"
 	FlagDevDB     = "dev-db"
+	FlagDevPG     = "dev-postgres"
 	FlagDevIP     = "ip"
 	FlagDevPort   = "port"    // devserver.PortFlag, so its port-in-use advice is right
 	FlagDevUIPort = "ui-port" // devserver.UIPortFlag
@@ -43,6 +44,7 @@ const (
 
 	EnvDev       = "DSPY_DEV"
 	EnvDevDB     = "DSPY_DEV_DB"
+	EnvDevPG     = "DSPY_DEV_POSTGRES"
 	EnvDevIP     = "DSPY_DEV_IP"
 	EnvDevPort   = "DSPY_DEV_PORT"
 	EnvDevUIPort = "DSPY_DEV_UI_PORT"
@@ -108,6 +110,10 @@ type Options struct {
 	// DevDB is the dev server's SQLite file, created with its directory if
 	// missing. "" or InMemoryDB keeps everything in memory.
 	DevDB string
+	// DevPostgres, when set, persists the dev server in PostgreSQL instead
+	// of DevDB: a URL such as postgres://temporal:secret@127.0.0.1:5432/temporal
+	// (see devserver.Options.Postgres).
+	DevPostgres string
 	// DevIP is the address the dev server's frontend and UI listen on
 	// (default 127.0.0.1; 0.0.0.0 serves other machines or containers).
 	DevIP string
