@@ -302,3 +302,23 @@ func (e *LocalEngine) Checkpoint(ctx context.Context, cp Checkpoint) error {
 	}
 	return nil
 }
+
+// Parallel reports true: Fork runs its calls on goroutines.
+func (e *LocalEngine) Parallel() bool { return true }
+
+// Fork calls fn for every i on its own goroutine and waits for all of them.
+// Each call's batches keep their own Concurrency bound, so forked work may
+// have up to n times Concurrency examples in flight.
+func (e *LocalEngine) Fork(ctx context.Context, n int, fn func(ctx context.Context, eng Engine, i int) error) []error {
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = fn(ctx, e, i)
+		}()
+	}
+	wg.Wait()
+	return errs
+}

@@ -1,0 +1,134 @@
+package optimize
+
+import (
+	"context"
+	"encoding/json"
+	"sort"
+	"sync"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/durable-dspy/durable-dspy/dspy"
+	"github.com/durable-dspy/durable-dspy/dspy/evaluate"
+)
+
+// requestLog is an LM that records every request before passing it on,
+// cache hits included, so two runs can be compared by what they asked.
+type requestLog struct {
+	dspy.LM
+	mu       sync.Mutex
+	requests []string
+}
+
+func (l *requestLog) Call(ctx context.Context, req dspy.LMRequest) (dspy.LMResponse, error) {
+	b, err := json.Marshal(req)
+	if err != nil {
+		return dspy.LMResponse{}, err
+	}
+	l.mu.Lock()
+	l.requests = append(l.requests, string(b))
+	l.mu.Unlock()
+	return l.LM.Call(ctx, req)
+}
+
+// sorted returns the requests as a multiset: sorted, duplicates kept.
+func (l *requestLog) sorted() []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	out := append([]string(nil), l.requests...)
+	sort.Strings(out)
+	return out
+}
+
+// scheduleRun is what a compile produced and asked for.
+type scheduleRun struct {
+	program  string
+	trials   string
+	score    float64
+	baseline float64
+	requests []string
+	prompts  int
+}
+
+// compileBoth compiles opt on the same task with a parallel and a sequential
+// engine, each over its own log of the same simulated LM.
+func compileBoth(t *testing.T, seed int64, opt Optimizer, task Task) (parallel, sequential scheduleRun) {
+	t.Helper()
+	model := simLM(t, seed)
+	run := func(wrap func(Engine) Engine) scheduleRun {
+		log := &requestLog{LM: model}
+		eng, err := NewLocalEngine(LocalOptions{Program: qaProgram, Metric: evaluate.ExactMatch("answer"), TaskLM: log, Concurrency: 4})
+		require.NoError(t, err)
+		res, err := opt.Compile(context.Background(), wrap(eng), task)
+		require.NoError(t, err)
+		return scheduleRun{
+			program: mustJSON(t, res.Program), trials: mustJSON(t, res.Trials),
+			score: res.ScoreExact, baseline: res.BaselineExact, requests: log.sorted(),
+		}
+	}
+	parallel = run(func(e Engine) Engine { return e })
+	sequential = run(Sequential)
+	return parallel, sequential
+}
+
+func assertSameRuns(t *testing.T, parallel, sequential scheduleRun) {
+	t.Helper()
+	assert.Equal(t, sequential.program, parallel.program, "compiled program")
+	assert.Equal(t, sequential.trials, parallel.trials, "trial table")
+	assert.Equal(t, sequential.score, parallel.score)
+	assert.Equal(t, sequential.baseline, parallel.baseline)
+	require.Equal(t, len(sequential.requests), len(parallel.requests), "number of LM requests")
+	assert.Equal(t, sequential.requests, parallel.requests, "LM requests, as multisets")
+}
+
+// MIPROv2's parallel schedule (demo sets, summary, baseline and proposals at
+// once) compiles the same program, with the same scores, from the same LM
+// requests as the sequential one.
+func TestMIPROv2ParallelScheduleEqualsSequential(t *testing.T) {
+	parallel, sequential := compileBoth(t, 7, smallMIPRO(), simTask())
+	assertSameRuns(t, parallel, sequential)
+	assert.NotEmpty(t, parallel.requests)
+}
+
+// The same with labeled demos off, a zero-shot run and no dataset summary, which
+// take other branches of the demo-set and proposal schedule.
+func TestMIPROv2ParallelScheduleEqualsSequentialAcrossSettings(t *testing.T) {
+	for name, opt := range map[string]*MIPROv2{
+		"no labeled demos": {Auto: "none", NumCandidates: 4, NumTrials: 6, MinibatchSize: 10, MaxLabeledDemos: -1, ViewDataBatchSize: 8},
+		"zero-shot":        {Auto: "none", NumCandidates: 4, NumTrials: 6, MinibatchSize: 10, MaxLabeledDemos: -1, MaxBootstrappedDemos: -1},
+		"no summary":       {Auto: "none", NumCandidates: 3, NumTrials: 5, MinibatchSize: 10, DataAwareProposer: new(bool)},
+	} {
+		t.Run(name, func(t *testing.T) {
+			parallel, sequential := compileBoth(t, 8, opt, simTask())
+			assertSameRuns(t, parallel, sequential)
+		})
+	}
+}
+
+// A parallel run stopped at a checkpoint and resumed from it ends where an
+// uninterrupted run does: the checkpoints hold the sequential schedule's state.
+func TestMIPROv2ParallelResumeEqualsUninterrupted(t *testing.T) {
+	model := simLM(t, 9)
+	whole, err := smallMIPRO().Compile(context.Background(), simEngine(t, model, 4, nil), simTask())
+	require.NoError(t, err)
+	for _, stopAt := range []int{2, 8} {
+		var saved []Checkpoint
+		eng := simEngine(t, model, 4, func(_ context.Context, cp Checkpoint) error {
+			saved = append(saved, cp)
+			if len(saved) == stopAt {
+				return ErrStop
+			}
+			return nil
+		})
+		_, err := smallMIPRO().Compile(context.Background(), eng, simTask())
+		require.NoError(t, err)
+		task := simTask()
+		task.Resume = saved[len(saved)-1].State
+		resumed, err := smallMIPRO().Compile(context.Background(), simEngine(t, model, 4, nil), task)
+		require.NoError(t, err)
+		assert.Equal(t, mustJSON(t, whole.Program), mustJSON(t, resumed.Program), "stopped at checkpoint %d", stopAt)
+		assert.Equal(t, mustJSON(t, whole.Trials), mustJSON(t, resumed.Trials), "stopped at checkpoint %d", stopAt)
+	}
+}

@@ -1,0 +1,43 @@
+package workflows
+
+import (
+	"context"
+
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/durable-dspy/durable-dspy/dspy/optimize"
+)
+
+var _ optimize.ParallelEngine = (*temporalEngine)(nil)
+
+// versionParallelSchedule marks runs whose optimizer forks independent work
+// (demo sets, proposals) into coroutines at once; runs started before keep
+// their one-at-a-time order of activities when they replay.
+const versionParallelSchedule = "parallel-schedule"
+
+// Parallel reports whether this run forks: yes unless it started before the
+// parallel schedule existed. The version is asked only when an optimizer
+// would fork, so runs of optimizers that never do record no marker.
+func (e *temporalEngine) Parallel() bool {
+	return workflow.GetVersion(e.ctx, versionParallelSchedule, workflow.DefaultVersion, 1) != workflow.DefaultVersion
+}
+
+// Fork runs each call in a workflow coroutine of its own, with an engine
+// bound to that coroutine's context so its activities block only it, and
+// waits for all of them. Coroutines run one at a time in a fixed order, so
+// the commands they issue replay deterministically.
+func (e *temporalEngine) Fork(ctx context.Context, n int, fn func(ctx context.Context, eng optimize.Engine, i int) error) []error {
+	errs := make([]error, n)
+	wg := workflow.NewWaitGroup(e.ctx)
+	for i := range n {
+		wg.Add(1)
+		workflow.Go(e.ctx, func(wctx workflow.Context) {
+			defer wg.Done()
+			child := *e
+			child.ctx = wctx
+			errs[i] = fn(ctx, &child, i)
+		})
+	}
+	wg.Wait(e.ctx)
+	return errs
+}
