@@ -66,3 +66,10 @@ func isParallel(engine Engine) bool {
 	pe, ok := engine.(ParallelEngine)
 	return ok && pe.Parallel()
 }
+
+// legacySchedule reports whether engine runs a durable run started before
+// the parallel schedule: its batches must stay the ones its history recorded.
+func legacySchedule(engine Engine) bool {
+	pe, ok := engine.(ParallelEngine)
+	return ok && !pe.Parallel()
+}
