@@ -226,7 +226,9 @@ func runDSPy(ctx context.Context, o options, name, baseURL, dataFile string) (ti
 }
 
 // program is the task's program: Predict over "question -> answer".
-func program() (dspy.Module, error) { return dspy.NewPredict(dspy.MustSignature("question -> answer")), nil }
+func program() (dspy.Module, error) {
+	return dspy.NewPredict(dspy.MustSignature("question -> answer")), nil
+}
 
 // runHere compiles the case in-process and returns its wall time.
 func runHere(ctx context.Context, lmOpts lm.Options, threads int, c optimizerCase, train, val []dspy.Example) (time.Duration, error) {
