@@ -132,3 +132,12 @@ func TestMIPROv2ParallelResumeEqualsUninterrupted(t *testing.T) {
 		assert.Equal(t, mustJSON(t, whole.Trials), mustJSON(t, resumed.Trials), "stopped at checkpoint %d", stopAt)
 	}
 }
+
+// COPRO scores one predictor's candidates of a depth at once, with the
+// sequential schedule's program, scores and LM requests.
+func TestCOPROParallelScheduleEqualsSequential(t *testing.T) {
+	task := qaTask(simArithmetic(3, 12), nil)
+	parallel, sequential := compileBoth(t, 10, &COPRO{Breadth: 4, Depth: 3}, task)
+	assertSameRuns(t, parallel, sequential)
+	assert.NotEmpty(t, parallel.requests)
+}
