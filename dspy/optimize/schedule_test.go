@@ -141,3 +141,73 @@ func TestCOPROParallelScheduleEqualsSequential(t *testing.T) {
 	assertSameRuns(t, parallel, sequential)
 	assert.NotEmpty(t, parallel.requests)
 }
+
+// forkingEngine runs forked work on goroutines over an engine that cannot,
+// and logs every call it passes on, to compare schedules.
+type forkingEngine struct {
+	Engine
+	mu    sync.Mutex
+	calls []string
+}
+
+func (f *forkingEngine) log(v any) {
+	b, _ := json.Marshal(v)
+	f.mu.Lock()
+	f.calls = append(f.calls, string(b))
+	f.mu.Unlock()
+}
+
+func (f *forkingEngine) Run(ctx context.Context, b Batch) ([]Outcome, error) {
+	f.log(b)
+	return f.Engine.Run(ctx, b)
+}
+
+func (f *forkingEngine) Prompt(ctx context.Context, c PromptCall) ([]dspy.Example, error) {
+	f.log(c)
+	return f.Engine.Prompt(ctx, c)
+}
+
+func (f *forkingEngine) Parallel() bool { return true }
+
+func (f *forkingEngine) Fork(ctx context.Context, n int, fn func(context.Context, Engine, int) error) []error {
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = fn(ctx, f, i)
+		}()
+	}
+	wg.Wait()
+	return errs
+}
+
+func (f *forkingEngine) sorted() []string {
+	out := append([]string(nil), f.calls...)
+	sort.Strings(out)
+	return out
+}
+
+// GEPA reflecting on every component asks for the reflections at once, with
+// the sequential schedule's program, trials and calls.
+func TestGEPAParallelReflectionsEqualSequential(t *testing.T) {
+	calls := 200
+	task := Task{Student: twoPredictorState(), Trainset: qaExamples(6), Signatures: []NamedSignature{
+		{Name: "first", Signature: dspy.MustSignature("question -> draft")},
+		{Name: "second", Signature: dspy.MustSignature("question, draft -> answer")},
+	}}
+	compile := func(wrap func(Engine) Engine) (Result, *forkingEngine) {
+		eng := &forkingEngine{Engine: gepaScriptedEngine{}}
+		g := &GEPA{MaxMetricCalls: &calls, Seed: 1, ReflectionMinibatchSize: 2, ComponentSelector: "all"}
+		res, err := g.Compile(context.Background(), wrap(eng), task)
+		require.NoError(t, err)
+		return res, eng
+	}
+	par, parCalls := compile(func(e Engine) Engine { return e })
+	seq, seqCalls := compile(Sequential)
+	assert.Equal(t, mustJSON(t, seq.Program), mustJSON(t, par.Program))
+	assert.Equal(t, mustJSON(t, seq.Trials), mustJSON(t, par.Trials))
+	assert.Equal(t, seqCalls.sorted(), parCalls.sorted())
+	assert.Greater(t, len(par.Trials), 1)
+}
