@@ -15,11 +15,15 @@ var _ optimize.ParallelEngine = (*temporalEngine)(nil)
 // their one-at-a-time order of activities when they replay.
 const versionParallelSchedule = "parallel-schedule"
 
-// Parallel reports whether this run forks: yes unless it started before the
-// parallel schedule existed. The version is asked only when an optimizer
-// would fork, so runs of optimizers that never do record no marker.
-func (e *temporalEngine) Parallel() bool {
-	return workflow.GetVersion(e.ctx, versionParallelSchedule, workflow.DefaultVersion, 1) != workflow.DefaultVersion
+// Parallel reports whether this run forks: yes unless a budget caps it,
+// which the sequential order stops in time.
+func (e *temporalEngine) Parallel() bool { return e.budget == (optimize.Budget{}) }
+
+// Legacy reports whether the run started before the parallel schedule
+// existed. The version is asked only when an optimizer would fork or size a
+// bootstrap batch, so runs of optimizers that do neither record no marker.
+func (e *temporalEngine) Legacy() bool {
+	return workflow.GetVersion(e.ctx, versionParallelSchedule, workflow.DefaultVersion, 1) == workflow.DefaultVersion
 }
 
 // Fork runs each call in a workflow coroutine of its own, with an engine

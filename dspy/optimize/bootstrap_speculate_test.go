@@ -14,7 +14,9 @@ import (
 // before the parallel schedule does.
 type legacyEngine struct{ *fakeEngine }
 
-func (legacyEngine) Parallel() bool { return false }
+func (legacyEngine) Parallel() bool { return true }
+
+func (legacyEngine) Legacy() bool { return true }
 
 func (l legacyEngine) Fork(ctx context.Context, n int, fn func(context.Context, Engine, int) error) []error {
 	errs := make([]error, n)

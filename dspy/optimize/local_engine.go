@@ -303,8 +303,12 @@ func (e *LocalEngine) Checkpoint(ctx context.Context, cp Checkpoint) error {
 	return nil
 }
 
-// Parallel reports true: Fork runs its calls on goroutines.
-func (e *LocalEngine) Parallel() bool { return true }
+// Parallel reports whether Fork runs its calls on goroutines: yes, unless
+// a budget caps the spending, which the sequential order stops in time.
+func (e *LocalEngine) Parallel() bool { return e.opts.Budget == (Budget{}) }
+
+// Legacy reports false: an in-process run has no history to keep.
+func (e *LocalEngine) Legacy() bool { return false }
 
 // Fork calls fn for every i on its own goroutine and waits for all of them.
 // Each call's batches keep their own Concurrency bound, so forked work may

@@ -10,10 +10,14 @@ import "context"
 // another's outcome and the engine returns every outcome in request order.
 type ParallelEngine interface {
 	Engine
-	// Parallel reports whether Fork runs its calls at the same time. A
-	// durable engine says no for runs started before it learnt to, so their
-	// recorded histories replay unchanged.
+	// Parallel reports whether Fork runs its calls at the same time. An
+	// engine with a budget says no, so a run stops where the budget runs out
+	// as the sequential run would, having started no work past it.
 	Parallel() bool
+	// Legacy reports whether the run started before the parallel schedule
+	// existed (a durable run replaying its history): its optimizer must then
+	// fork nothing and keep the batches it had, such as the bootstrap's.
+	Legacy() bool
 	// Fork calls fn for i from 0 to n-1 at the same time, each with the engine
 	// to use inside it, waits for all of them and returns their errors by i.
 	// fn must not call Checkpoint: boundaries belong to the optimizer's own
@@ -38,7 +42,7 @@ type sequentialEngine struct{ Engine }
 // as the sequential loop would have, and then the error is returned. A done
 // error ends the loop.
 func forEach(ctx context.Context, engine Engine, n int, work func(ctx context.Context, e Engine, i int) error, done func(i int) error) error {
-	if pe, ok := engine.(ParallelEngine); ok && n > 1 && pe.Parallel() {
+	if pe, ok := engine.(ParallelEngine); ok && n > 1 && isParallel(pe) {
 		errs := pe.Fork(ctx, n, work)
 		for i, err := range errs {
 			if err != nil {
@@ -64,12 +68,12 @@ func forEach(ctx context.Context, engine Engine, n int, work func(ctx context.Co
 // isParallel reports whether engine runs forked work at the same time.
 func isParallel(engine Engine) bool {
 	pe, ok := engine.(ParallelEngine)
-	return ok && pe.Parallel()
+	return ok && !pe.Legacy() && pe.Parallel()
 }
 
 // legacySchedule reports whether engine runs a durable run started before
 // the parallel schedule: its batches must stay the ones its history recorded.
 func legacySchedule(engine Engine) bool {
 	pe, ok := engine.(ParallelEngine)
-	return ok && !pe.Parallel()
+	return ok && pe.Legacy()
 }

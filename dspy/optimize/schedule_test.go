@@ -169,6 +169,8 @@ func (f *forkingEngine) Prompt(ctx context.Context, c PromptCall) ([]dspy.Exampl
 
 func (f *forkingEngine) Parallel() bool { return true }
 
+func (f *forkingEngine) Legacy() bool { return false }
+
 func (f *forkingEngine) Fork(ctx context.Context, n int, fn func(context.Context, Engine, int) error) []error {
 	errs := make([]error, n)
 	var wg sync.WaitGroup
@@ -210,4 +212,13 @@ func TestGEPAParallelReflectionsEqualSequential(t *testing.T) {
 	assert.Equal(t, mustJSON(t, seq.Trials), mustJSON(t, par.Trials))
 	assert.Equal(t, seqCalls.sorted(), parCalls.sorted())
 	assert.Greater(t, len(par.Trials), 1)
+}
+
+// The random search builds and scores every candidate at once, with the
+// sequential schedule's program, scores and LM requests.
+func TestRandomSearchParallelScheduleEqualsSequential(t *testing.T) {
+	opt := &BootstrapFewShotWithRandomSearch{NumCandidatePrograms: 4, MaxBootstrappedDemos: 3, MaxLabeledDemos: 4}
+	parallel, sequential := compileBoth(t, 12, opt, simTask())
+	assertSameRuns(t, parallel, sequential)
+	assert.NotEmpty(t, parallel.requests)
 }
