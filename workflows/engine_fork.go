@@ -28,20 +28,28 @@ func (e *temporalEngine) Legacy() bool {
 
 // Fork runs each call in a workflow coroutine of its own, with an engine
 // bound to that coroutine's context so its activities block only it, and
-// waits for all of them. Coroutines run one at a time in a fixed order, so
-// the commands they issue replay deterministically.
-func (e *temporalEngine) Fork(ctx context.Context, n int, fn func(ctx context.Context, eng optimize.Engine, i int) error) []error {
-	errs := make([]error, n)
-	wg := workflow.NewWaitGroup(e.ctx)
+// calls after(i) in order on the caller's coroutine as the calls finish.
+// Coroutines run one at a time in a fixed order, so the commands they issue
+// replay deterministically.
+func (e *temporalEngine) Fork(ctx context.Context, n int, fn func(ctx context.Context, eng optimize.Engine, i int) error, after func(i int) error) error {
+	finished := make([]workflow.Future, n)
 	for i := range n {
-		wg.Add(1)
+		future, settable := workflow.NewFuture(e.ctx)
+		finished[i] = future
 		workflow.Go(e.ctx, func(wctx workflow.Context) {
-			defer wg.Done()
 			child := *e
 			child.ctx = wctx
-			errs[i] = fn(ctx, &child, i)
+			settable.SetError(fn(ctx, &child, i))
 		})
 	}
-	wg.Wait(e.ctx)
-	return errs
+	var err error
+	for i := range n {
+		callErr := finished[i].Get(e.ctx, nil)
+		if err == nil {
+			if err = callErr; err == nil {
+				err = after(i)
+			}
+		}
+	}
+	return err
 }

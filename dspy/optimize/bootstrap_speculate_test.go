@@ -18,12 +18,16 @@ func (legacyEngine) Parallel() bool { return true }
 
 func (legacyEngine) Legacy() bool { return true }
 
-func (l legacyEngine) Fork(ctx context.Context, n int, fn func(context.Context, Engine, int) error) []error {
-	errs := make([]error, n)
+func (l legacyEngine) Fork(ctx context.Context, n int, fn func(context.Context, Engine, int) error, after func(int) error) error {
 	for i := range n {
-		errs[i] = fn(ctx, l, i)
+		if err := fn(ctx, l, i); err != nil {
+			return err
+		}
+		if err := after(i); err != nil {
+			return err
+		}
 	}
-	return errs
+	return nil
 }
 
 // dspyPicks is DSPy's one-at-a-time bootstrap: the first demos successes in

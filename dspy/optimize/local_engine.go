@@ -310,19 +310,28 @@ func (e *LocalEngine) Parallel() bool { return e.opts.Budget == (Budget{}) }
 // Legacy reports false: an in-process run has no history to keep.
 func (e *LocalEngine) Legacy() bool { return false }
 
-// Fork calls fn for every i on its own goroutine and waits for all of them.
-// Each call's batches keep their own Concurrency bound, so forked work may
-// have up to n times Concurrency examples in flight.
-func (e *LocalEngine) Fork(ctx context.Context, n int, fn func(ctx context.Context, eng Engine, i int) error) []error {
+// Fork calls fn for every i on its own goroutine and after(i) on the
+// caller's, in order, as the calls finish. Each call's batches keep their
+// own Concurrency bound, so forked work may have up to n times Concurrency
+// examples in flight; an LM client's MaxConcurrency bounds them all.
+func (e *LocalEngine) Fork(ctx context.Context, n int, fn func(ctx context.Context, eng Engine, i int) error, after func(i int) error) error {
 	errs := make([]error, n)
-	var wg sync.WaitGroup
+	finished := make([]chan struct{}, n)
 	for i := range n {
-		wg.Add(1)
+		finished[i] = make(chan struct{})
 		go func() {
-			defer wg.Done()
+			defer close(finished[i])
 			errs[i] = fn(ctx, e, i)
 		}()
 	}
-	wg.Wait()
-	return errs
+	var err error
+	for i := range n {
+		<-finished[i]
+		if err == nil {
+			if err = errs[i]; err == nil {
+				err = after(i)
+			}
+		}
+	}
+	return err
 }

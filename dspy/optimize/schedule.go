@@ -18,11 +18,14 @@ type ParallelEngine interface {
 	// existed (a durable run replaying its history): its optimizer must then
 	// fork nothing and keep the batches it had, such as the bootstrap's.
 	Legacy() bool
-	// Fork calls fn for i from 0 to n-1 at the same time, each with the engine
-	// to use inside it, waits for all of them and returns their errors by i.
-	// fn must not call Checkpoint: boundaries belong to the optimizer's own
-	// loop, which checkpoints after Fork returns.
-	Fork(ctx context.Context, n int, fn func(ctx context.Context, e Engine, i int) error) []error
+	// Fork calls fn for i from 0 to n-1 at the same time, each with the
+	// engine to use inside it. As soon as the calls up to i have returned,
+	// it calls after(i), in order of i, from the caller's own goroutine (or
+	// workflow coroutine), where the optimizer may checkpoint. It stops
+	// calling after at the first error, of fn or of after, waits for every
+	// call still running and returns that error. fn must not call
+	// Checkpoint.
+	Fork(ctx context.Context, n int, fn func(ctx context.Context, e Engine, i int) error, after func(i int) error) error
 }
 
 // Sequential returns engine without its parallel schedule: optimizers given
@@ -34,25 +37,16 @@ func Sequential(engine Engine) Engine { return sequentialEngine{engine} }
 // sequentialEngine hides the wrapped engine's Fork by embedding only Engine.
 type sequentialEngine struct{ Engine }
 
-// forEach runs work for every i in [0, n) and then done for each i in order.
-// On a parallel engine all the work runs at once and each done follows after
-// it all; otherwise work and done alternate, exactly as a sequential loop,
-// so a durable run started before the parallel schedule replays its commands
-// in the recorded order. When work(j) fails, done runs for every i < j first,
-// as the sequential loop would have, and then the error is returned. A done
-// error ends the loop.
+// forEach runs work for every i in [0, n) and done for each i in order,
+// each done once the work up to i has finished. On a parallel engine all the
+// work runs at once; otherwise work and done alternate, exactly as a
+// sequential loop, so a durable run started before the parallel schedule
+// replays its commands in the recorded order. Either way, when work(j)
+// fails, done has run for every i < j, as the sequential loop would have,
+// and the error is returned; a done error ends the loop.
 func forEach(ctx context.Context, engine Engine, n int, work func(ctx context.Context, e Engine, i int) error, done func(i int) error) error {
 	if pe, ok := engine.(ParallelEngine); ok && n > 1 && isParallel(pe) {
-		errs := pe.Fork(ctx, n, work)
-		for i, err := range errs {
-			if err != nil {
-				return err
-			}
-			if err := done(i); err != nil {
-				return err
-			}
-		}
-		return nil
+		return pe.Fork(ctx, n, work, done)
 	}
 	for i := range n {
 		if err := work(ctx, engine, i); err != nil {

@@ -171,7 +171,7 @@ func (f *forkingEngine) Parallel() bool { return true }
 
 func (f *forkingEngine) Legacy() bool { return false }
 
-func (f *forkingEngine) Fork(ctx context.Context, n int, fn func(context.Context, Engine, int) error) []error {
+func (f *forkingEngine) Fork(ctx context.Context, n int, fn func(context.Context, Engine, int) error, after func(int) error) error {
 	errs := make([]error, n)
 	var wg sync.WaitGroup
 	for i := range n {
@@ -182,7 +182,15 @@ func (f *forkingEngine) Fork(ctx context.Context, n int, fn func(context.Context
 		}()
 	}
 	wg.Wait()
-	return errs
+	for i := range n {
+		if errs[i] != nil {
+			return errs[i]
+		}
+		if err := after(i); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func (f *forkingEngine) sorted() []string {

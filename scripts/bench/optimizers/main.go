@@ -260,7 +260,7 @@ func runHere(ctx context.Context, lmOpts lm.Options, threads int, c optimizerCas
 func evaluateLevel(ctx context.Context, o options, lmOpts lm.Options) error {
 	lmOpts.MaxConcurrency = 0
 	rep, err := bench.RunThroughput(ctx, bench.Target{LM: lmOpts, SimLatency: o.latency, Program: program, Inputs: dataset(o.seed, 64)},
-		bench.ThroughputOptions{Concurrency: []int{o.evalLevel}, Rounds: 8})
+		bench.ThroughputOptions{Concurrency: []int{o.evalLevel}, Rounds: 16})
 	if err != nil {
 		return err
 	}
