@@ -140,41 +140,29 @@ func (r *BootstrapFewShotWithRandomSearch) Compile(ctx context.Context, engine E
 		return res
 	}
 
-	// No candidate depends on another's score, so on a parallel engine all
-	// are built and scored at once and then recorded in seed order, as the
-	// sequential loop records them. A stop_at_score run stays sequential,
-	// so it makes no calls past the candidate that stops it.
-	schedule := engine
-	if r.StopAtScore != nil {
-		schedule = Sequential(engine)
-	}
-	first := st.NextSeed
-	n := numCandidates - first
-	programs := make([]dspy.ProgramState, n)
-	outcomes := make([][]Outcome, n)
-	errStopAtScore := errors.New("stop at score")
-	work := func(ctx context.Context, e Engine, k int) error {
-		seed := first + k
-		program, err := r.candidate(ctx, e, task, base, seed)
-		if err != nil {
-			return seedError{seed: seed, err: err}
+	for ; st.NextSeed < numCandidates; st.NextSeed++ {
+		seed := st.NextSeed
+		program, err := r.candidate(ctx, engine, task, base, seed)
+		if errors.Is(err, ErrStop) {
+			return result(true), nil // the engine refused more work: a spent budget
 		}
-		outs, err := e.Run(ctx, Batch{
+		if err != nil {
+			return Result{}, fmt.Errorf("bootstrap_random_search: seed %d: %w", seed, err)
+		}
+		outs, err := engine.Run(ctx, Batch{
 			Candidate: program,
 			Examples:  valset,
 			IDs:       indexIDs(len(valset)),
 			Label:     seedLabel(seed) + ": validation",
 		})
-		if err != nil {
-			return seedError{seed: seed, err: fmt.Errorf("evaluate: %w", err)}
+		if errors.Is(err, ErrStop) {
+			return result(true), nil
 		}
-		programs[k], outcomes[k] = program, outs
-		return nil
-	}
-	done := func(k int) error {
-		seed, program, outs := first+k, programs[k], outcomes[k]
+		if err != nil {
+			return Result{}, fmt.Errorf("bootstrap_random_search: seed %d: evaluate: %w", seed, err)
+		}
 		if n := countFailures(outs); n >= base.maxErrors {
-			return fmt.Errorf("bootstrap_random_search: seed %d: %d of %d validation examples failed (max_errors %d); first: %s", seed, n, len(outs), base.maxErrors, firstFailure(outs))
+			return Result{}, fmt.Errorf("bootstrap_random_search: seed %d: %d of %d validation examples failed (max_errors %d); first: %s", seed, n, len(outs), base.maxErrors, firstFailure(outs))
 		}
 		score := Percent(outs)
 		if len(st.Scores) == 0 || score > maxOf(st.Scores) {
@@ -185,31 +173,22 @@ func (r *BootstrapFewShotWithRandomSearch) Compile(ctx context.Context, engine E
 		}
 		st.Scores = append(st.Scores, score)
 		st.Trials = append(st.Trials, newTrial(len(st.Trials), seedLabel(seed), program, score, true))
-		st.NextSeed = seed + 1
 
 		next := st
-		err := checkpoint(ctx, engine, next, Progress{
+		next.NextSeed = seed + 1
+		err = checkpoint(ctx, engine, next, Progress{
 			Phase: "search", Step: len(st.Scores), Total: total,
 			BestScore: st.BestScore, Best: st.Best, Trials: st.Trials,
 		})
+		if errors.Is(err, ErrStop) {
+			return result(true), nil
+		}
 		if err != nil {
-			return err
+			return Result{}, err
 		}
 		if r.StopAtScore != nil && score >= *r.StopAtScore {
-			return errStopAtScore
+			break
 		}
-		return nil
-	}
-	err = forEach(ctx, schedule, n, work, done)
-	var se seedError
-	switch {
-	case err == nil, errors.Is(err, errStopAtScore):
-	case errors.Is(err, ErrStop):
-		return result(true), nil // a stop request, or the engine refused more work: a spent budget
-	case errors.As(err, &se):
-		return Result{}, fmt.Errorf("bootstrap_random_search: seed %d: %w", se.seed, se.err)
-	default:
-		return Result{}, err
 	}
 	return result(false), nil
 }
@@ -237,15 +216,6 @@ func (r *BootstrapFewShotWithRandomSearch) candidate(ctx context.Context, engine
 	cfg.maxBootstrapped = pyrand.New(int64(seed)).RandInt(1, base.maxBootstrapped)
 	return cfg.compile(ctx, engine, task.Student, trainset, ids, &bootstrapState{}, nil)
 }
-
-// seedError is a candidate's failure, named by its seed.
-type seedError struct {
-	seed int
-	err  error
-}
-
-func (e seedError) Error() string { return fmt.Sprintf("seed %d: %v", e.seed, e.err) }
-func (e seedError) Unwrap() error { return e.err }
 
 func seedLabel(seed int) string {
 	switch seed {

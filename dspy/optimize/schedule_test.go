@@ -221,12 +221,3 @@ func TestGEPAParallelReflectionsEqualSequential(t *testing.T) {
 	assert.Equal(t, seqCalls.sorted(), parCalls.sorted())
 	assert.Greater(t, len(par.Trials), 1)
 }
-
-// The random search builds and scores every candidate at once, with the
-// sequential schedule's program, scores and LM requests.
-func TestRandomSearchParallelScheduleEqualsSequential(t *testing.T) {
-	opt := &BootstrapFewShotWithRandomSearch{NumCandidatePrograms: 4, MaxBootstrappedDemos: 3, MaxLabeledDemos: 4}
-	parallel, sequential := compileBoth(t, 12, opt, simTask())
-	assertSameRuns(t, parallel, sequential)
-	assert.NotEmpty(t, parallel.requests)
-}
