@@ -40,7 +40,7 @@ type optimizerCase struct {
 // name that is not registered yet, naming it.
 var optimizerCases = []optimizerCase{
 	{name: "labeled_fewshot", params: `{"k": 3}`, train: 6, val: 4},
-	{name: "bootstrap_fewshot", params: `{"max_bootstrapped_demos": 2, "max_labeled_demos": 3}`, train: 8, val: 6},
+	{name: "bootstrap_fewshot", params: `{"max_bootstrapped_demos": 8, "max_labeled_demos": 3}`, train: 8, val: 6},
 	{name: "bootstrap_random_search", params: `{"num_candidate_programs": 2, "max_bootstrapped_demos": 2, "max_labeled_demos": 3}`, train: 8, val: 8},
 	{name: "copro", params: `{"breadth": 2, "depth": 2}`, train: 6, val: 6},
 	{name: "miprov2", params: `{"auto": "none", "num_candidates": 2, "num_trials": 3, "minibatch_size": 4, "minibatch_full_eval_steps": 2, "max_bootstrapped_demos": 2, "max_labeled_demos": 2}`, train: 8, val: 8},

@@ -184,10 +184,7 @@ func (c bootstrapConfig) compile(ctx context.Context, engine Engine, student dsp
 // bootstrapBatch tries the next stretch of examples and advances st exactly
 // as far as the sequential algorithm would.
 func (c bootstrapConfig) bootstrapBatch(ctx context.Context, engine Engine, teacher dspy.ProgramState, trainset []dspy.Example, ids []int, st *bootstrapState) error {
-	need := c.maxBootstrapped - len(st.Bootstrapped)
-	// Twice what is still needed, at least 8: most runs succeed, so this
-	// usually finishes in one batch without much wasted work.
-	size := min(len(trainset)-st.Next, max(2*need, 8))
+	size := min(len(trainset)-st.Next, c.batchSize(engine, st))
 	first := st.Next
 	attempts := make([][]Outcome, size)
 	pending := indexIDs(size)
@@ -243,6 +240,29 @@ func (c bootstrapConfig) bootstrapBatch(ctx context.Context, engine Engine, teac
 		st.Next = first + j + 1
 	}
 	return nil
+}
+
+// batchSize is how many examples the next batch tries: as many as the
+// demos still needed call for at the success rate seen so far in this
+// bootstrap (with one success and one failure added, so a short streak does
+// not look certain), so the runs made past the example where DSPy's
+// one-at-a-time loop stops stay few, none when every run succeeds, while
+// each batch still runs at once. The first batch assumes every run
+// succeeds; while none has, each batch doubles what was tried.
+func (c bootstrapConfig) batchSize(engine Engine, st *bootstrapState) int {
+	need := c.maxBootstrapped - len(st.Bootstrapped)
+	if legacySchedule(engine) {
+		// Durable runs started before keep their recorded batches.
+		return max(2*need, 8)
+	}
+	tried, found := st.Next, len(st.Bootstrapped)
+	switch {
+	case tried == 0:
+		return max(need, 1)
+	case found == 0:
+		return tried
+	}
+	return max((need*(tried+2)+found)/(found+1), 1)
 }
 
 // success is DSPy's test: the metric's value against the threshold when one

@@ -237,18 +237,28 @@ type coproRun struct {
 // the prompt model, plus the current instructions.
 func (r *coproRun) propose(ctx context.Context) (stopped bool, err error) {
 	st := &r.st
-	for _, ns := range r.task.Student.Predictors {
-		basic := instruction{Instruction: ns.State.Signature.Instructions, Prefix: lastPrefix(ns.State)}
-		proposed, err := r.prompt(ctx, basicGenerateInstruction, dspy.NewExample("basic_instruction", basic.Instruction), r.breadth-1,
+	predictors := r.task.Student.Predictors
+	basics := make([]instruction, len(predictors))
+	proposals := make([][]instruction, len(predictors))
+	// Each predictor's proposals depend on its own instruction only.
+	work := func(ctx context.Context, e Engine, p int) error {
+		ns := predictors[p]
+		basics[p] = instruction{Instruction: ns.State.Signature.Instructions, Prefix: lastPrefix(ns.State)}
+		var err error
+		proposals[p], err = r.promptOn(ctx, e, basicGenerateInstruction, dspy.NewExample("basic_instruction", basics[p].Instruction), r.breadth-1,
 			fmt.Sprintf("copro: propose instructions for %s", ns.Name))
-		if err != nil {
-			return false, err
-		}
-		cands := append(proposed, basic)
+		return err
+	}
+	done := func(p int) error {
+		cands := append(proposals[p], basics[p])
 		st.All = append(st.All, cands)
 		st.Latest = append(st.Latest, append([]instruction(nil), cands...))
 		st.Evaluated = append(st.Evaluated, nil)
-		st.Current = append(st.Current, basic)
+		st.Current = append(st.Current, basics[p])
+		return nil
+	}
+	if err := forEach(ctx, r.engine, len(predictors), work, done); err != nil {
+		return false, err
 	}
 	if r.c.TrackStats {
 		st.Stats = &COPROStats{ResultsBest: map[string]*ScoreSeries{}, ResultsLatest: map[string]*ScoreSeries{}}
@@ -264,8 +274,9 @@ func (r *coproRun) propose(ctx context.Context) (stopped bool, err error) {
 	return false, err
 }
 
-func (r *coproRun) prompt(ctx context.Context, sig dspy.Signature, inputs dspy.Example, n int, label string) ([]instruction, error) {
-	outs, err := r.engine.Prompt(ctx, PromptCall{Signature: sig, Inputs: inputs, N: n, Temperature: dspy.Float(r.temp), Label: label})
+// promptOn asks the prompt model, through engine, for n proposals.
+func (r *coproRun) promptOn(ctx context.Context, engine Engine, sig dspy.Signature, inputs dspy.Example, n int, label string) ([]instruction, error) {
+	outs, err := engine.Prompt(ctx, PromptCall{Signature: sig, Inputs: inputs, N: n, Temperature: dspy.Float(r.temp), Label: label})
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", label, err)
 	}
@@ -297,13 +308,21 @@ func (r *coproRun) search(ctx context.Context) (bool, error) {
 				// alongside the others' current best.
 				cands = st.All[p]
 			}
-			for ci, cand := range cands {
+			// A predictor's candidates differ only in its own instruction, so
+			// they are scored at once and then recorded in order.
+			programs := make([][]instruction, len(cands))
+			scores := make([][2]float64, len(cands))
+			work := func(ctx context.Context, e Engine, ci int) error {
 				program := append([]instruction(nil), st.Current...)
-				program[p] = cand
-				score, exact, err := r.evaluate(ctx, program, fmt.Sprintf("copro depth %d: %s candidate %d/%d", d+1, name, ci+1, len(cands)))
-				if err != nil {
-					return false, err
-				}
+				program[p] = cands[ci]
+				programs[ci] = program
+				score, exact, err := r.evaluateOn(ctx, e, program, fmt.Sprintf("copro depth %d: %s candidate %d/%d", d+1, name, ci+1, len(cands)))
+				scores[ci] = [2]float64{score, exact}
+				return err
+			}
+			done := func(ci int) error {
+				cand, program := cands[ci], programs[ci]
+				score, exact := scores[ci][0], scores[ci][1]
 				if st.Baseline == nil && d == 0 && p == 0 && ci == len(cands)-1 {
 					st.Baseline, st.BaselineExact = &score, exact // the last first-round candidate is the original
 				}
@@ -313,6 +332,10 @@ func (r *coproRun) search(ctx context.Context) (bool, error) {
 				if len(cands)-r.breadth <= ci {
 					latestScores = append(latestScores, score)
 				}
+				return nil
+			}
+			if err := forEach(ctx, r.engine, len(cands), work, done); err != nil {
+				return false, err
 			}
 			if st.Stats != nil {
 				st.Stats.ResultsLatest[name].add(d, latestScores)
@@ -322,11 +345,10 @@ func (r *coproRun) search(ctx context.Context) (bool, error) {
 		if d == r.depth-1 {
 			break
 		}
-		for p, name := range names {
+		// Each predictor's next proposals follow from its own scores only.
+		proposals := make([][]instruction, len(names))
+		work := func(ctx context.Context, e Engine, p int) error {
 			ranked := rankByScore(st.Evaluated[p])
-			if st.Stats != nil {
-				st.Stats.ResultsBest[name].add(d, topScores(ranked))
-			}
 			n := min(len(ranked), r.breadth)
 			var attempts []string
 			for i := n - 1; i >= 0; i-- {
@@ -336,13 +358,21 @@ func (r *coproRun) search(ctx context.Context) (bool, error) {
 					fmt.Sprintf("Prefix #%d: %s", k, ranked[i].Prefix),
 					fmt.Sprintf("Resulting Score #%d: %s", k, dspy.ValueString(ranked[i].Score)))
 			}
-			proposed, err := r.prompt(ctx, generateInstructionGivenAttempts, dspy.NewExample("attempted_instructions", attempts), r.breadth,
-				fmt.Sprintf("copro depth %d: propose instructions for %s", d+1, name))
-			if err != nil {
-				return false, err
+			var err error
+			proposals[p], err = r.promptOn(ctx, e, generateInstructionGivenAttempts, dspy.NewExample("attempted_instructions", attempts), r.breadth,
+				fmt.Sprintf("copro depth %d: propose instructions for %s", d+1, names[p]))
+			return err
+		}
+		done := func(p int) error {
+			if st.Stats != nil {
+				st.Stats.ResultsBest[names[p]].add(d, topScores(rankByScore(st.Evaluated[p])))
 			}
-			st.Latest[p] = proposed
-			st.All[p] = append(st.All[p], proposed...)
+			st.Latest[p] = proposals[p]
+			st.All[p] = append(st.All[p], proposals[p]...)
+			return nil
+		}
+		if err := forEach(ctx, r.engine, len(names), work, done); err != nil {
+			return false, err
 		}
 		next := *st
 		next.NextDepth = d + 1
@@ -363,12 +393,13 @@ func (r *coproRun) search(ctx context.Context) (bool, error) {
 	return false, nil
 }
 
-func (r *coproRun) evaluate(ctx context.Context, program []instruction, label string) (float64, float64, error) {
+// evaluateOn scores the instructions on the trainset through engine.
+func (r *coproRun) evaluateOn(ctx context.Context, engine Engine, program []instruction, label string) (float64, float64, error) {
 	state, err := r.build(program)
 	if err != nil {
 		return 0, 0, err
 	}
-	outs, err := r.engine.Run(ctx, Batch{Candidate: state, Examples: r.task.Trainset, IDs: indexIDs(len(r.task.Trainset)), Label: label})
+	outs, err := engine.Run(ctx, Batch{Candidate: state, Examples: r.task.Trainset, IDs: indexIDs(len(r.task.Trainset)), Label: label})
 	if err != nil {
 		return 0, 0, fmt.Errorf("%s: %w", label, err)
 	}

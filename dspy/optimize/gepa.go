@@ -346,26 +346,43 @@ func (r *gepaRun) reflect(ctx context.Context) (bool, error) {
 	}
 	examples := gepaPick(r.task.Trainset, ids)
 	child := append([]string(nil), st.Candidates[parent]...)
-	changed := false
+	// The reflective datasets draw from the adapter's generator in component
+	// order; the reflections themselves depend on nothing else, so they are
+	// asked at once.
+	type reflection struct {
+		component int
+		call      PromptCall
+	}
+	var reflections []reflection
 	for _, c := range update {
 		sig := r.sigs[c].WithInstructions(st.Candidates[parent][c])
 		records := gepaReflectiveDataset(r.components[c], r.components, sig, examples, outs, r.g.AddFormatFailureAsFeedback, r.adapterRNG)
 		if len(records) == 0 {
 			continue
 		}
-		call := PromptCall{
+		reflections = append(reflections, reflection{component: c, call: PromptCall{
 			Text:  gepaReflectionPrompt(st.Candidates[parent][c], records),
 			Label: fmt.Sprintf("gepa iteration %d: reflect on %s", iter, r.components[c]),
-		}
-		reply, err := gepaReflectionReply(r.engine.Prompt(ctx, call))
-		if err != nil {
-			return false, fmt.Errorf("gepa: %s: %w", call.Label, err)
-		}
-		child[c] = gepaExtractInstruction(reply)
-		changed = true
+		}})
 	}
-	if !changed {
+	if len(reflections) == 0 {
 		return false, nil // gepa: no component had data to reflect on
+	}
+	replies := make([]string, len(reflections))
+	work := func(ctx context.Context, e Engine, k int) error {
+		reply, err := gepaReflectionReply(e.Prompt(ctx, reflections[k].call))
+		if err != nil {
+			return fmt.Errorf("gepa: %s: %w", reflections[k].call.Label, err)
+		}
+		replies[k] = reply
+		return nil
+	}
+	done := func(k int) error {
+		child[reflections[k].component] = gepaExtractInstruction(replies[k])
+		return nil
+	}
+	if err := forEach(ctx, r.engine, len(reflections), work, done); err != nil {
+		return false, err
 	}
 	childOuts, err := r.run(ctx, child, r.task.Trainset, ids, false, fmt.Sprintf("gepa iteration %d: child of %d on minibatch", iter, parent))
 	if err != nil {

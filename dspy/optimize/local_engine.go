@@ -305,3 +305,36 @@ func (e *LocalEngine) Checkpoint(ctx context.Context, cp Checkpoint) error {
 	}
 	return nil
 }
+
+// Parallel reports whether Fork runs its calls on goroutines: yes, unless
+// a budget caps the spending, which the sequential order stops in time.
+func (e *LocalEngine) Parallel() bool { return e.opts.Budget == (Budget{}) }
+
+// Legacy reports false: an in-process run has no history to keep.
+func (e *LocalEngine) Legacy() bool { return false }
+
+// Fork calls fn for every i on its own goroutine and after(i) on the
+// caller's, in order, as the calls finish. Each call's batches keep their
+// own Concurrency bound, so forked work may have up to n times Concurrency
+// examples in flight; an LM client's MaxConcurrency bounds them all.
+func (e *LocalEngine) Fork(ctx context.Context, n int, fn func(ctx context.Context, eng Engine, i int) error, after func(i int) error) error {
+	errs := make([]error, n)
+	finished := make([]chan struct{}, n)
+	for i := range n {
+		finished[i] = make(chan struct{})
+		go func() {
+			defer close(finished[i])
+			errs[i] = fn(ctx, e, i)
+		}()
+	}
+	var err error
+	for i := range n {
+		<-finished[i]
+		if err == nil {
+			if err = errs[i]; err == nil {
+				err = after(i)
+			}
+		}
+	}
+	return err
+}

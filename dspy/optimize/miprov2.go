@@ -149,7 +149,22 @@ type miproRun struct {
 	trainIDs, valIDs []int
 	rng              *pyrand.Random
 	st               miproState
+	// early holds work done ahead of its phase, while the demo sets were
+	// bootstrapped; it is not checkpointed, so a resumed run redoes it.
+	early earlyWork
 }
+
+// earlyWork is the results a later phase takes instead of making them.
+type earlyWork struct {
+	// summary is the dataset summary (nil when it could not be made) once
+	// summaryDone is set.
+	summary     *string
+	summaryDone bool
+	// baseline is the original program's validation score, when taken.
+	baseline *earlyScore
+}
+
+type earlyScore struct{ score, exact float64 }
 
 // Compile runs MIPROv2 on task.
 func (m *MIPROv2) Compile(ctx context.Context, engine Engine, task Task) (Result, error) {

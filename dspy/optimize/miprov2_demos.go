@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/durable-dspy/durable-dspy/dspy"
+	"github.com/durable-dspy/durable-dspy/dspy/optimize/pyrand"
 )
 
 // demoSetKindOf says how a demo set is built, by its seed (-3 upward), as in
@@ -56,6 +57,11 @@ func (c miproConfig) bootLabeled() int {
 // bootstrap builds the demo sets, one checkpoint per set. Unlike the random
 // search, which seeds a fresh generator per candidate, the shuffles and sizes
 // come from the run's shared generator, as MIPROv2 passes its rng down.
+//
+// No set depends on another's outcome, nor does the dataset summary, nor
+// (on a parallel engine) the baseline's score: they all run at once, and the
+// sets are then added and checkpointed in order, so the state each
+// checkpoint holds is the sequential schedule's.
 func (r *miproRun) bootstrap(ctx context.Context) error {
 	names := r.names()
 	if len(r.st.DemoSets) != len(names) {
@@ -68,31 +74,108 @@ func (r *miproRun) bootstrap(ctx context.Context) error {
 		maxErrors:       r.cfg.maxErrors,
 		threshold:       r.cfg.threshold,
 	}
-	for done := len(r.st.DemoSets[0]); done < r.cfg.numFewshot; done++ {
-		program, err := r.demoSet(ctx, base, done-3)
-		if err != nil {
-			return fmt.Errorf("miprov2: demo set %d of %d: %w", done+1, r.cfg.numFewshot, err)
+	first := len(r.st.DemoSets[0])
+	n := r.cfg.numFewshot - first
+	// The draws are made ahead on a copy of the generator; the run's own
+	// generator makes them again as each set is added, so a checkpoint holds
+	// its position after that set and a resumed run draws the next sets alike.
+	ahead, err := pyrand.FromState(r.rng.State())
+	if err != nil {
+		return fmt.Errorf("miprov2: %w", err)
+	}
+	plans := make([]demoSetPlan, n)
+	for k := range plans {
+		plans[k] = r.planDemoSet(ahead, base, first+k-3)
+	}
+	programs := make([]dspy.ProgramState, n)
+
+	// The summary follows the last set, where the sequential schedule makes
+	// it; the baseline joins only on a parallel engine, whose commands no
+	// recorded history fixes.
+	items := n
+	summaryItem, baselineItem := -1, -1
+	if r.cfg.dataAware && !r.st.SummaryDone {
+		summaryItem, items = items, items+1
+	}
+	if isParallel(r.engine) && r.st.Search == nil {
+		baselineItem, items = items, items+1
+	}
+	work := func(ctx context.Context, e Engine, k int) error {
+		switch k {
+		case summaryItem:
+			summary, err := r.datasetSummary(ctx, e)
+			if err != nil {
+				return fmt.Errorf("miprov2: %w", err)
+			}
+			r.early.summary, r.early.summaryDone = summary, true
+			return nil
+		case baselineItem:
+			score, exact, err := r.evaluateOn(ctx, e, CloneState(r.task.Student), r.val, r.valIDs, baselineLabel)
+			if err != nil {
+				return err
+			}
+			r.early.baseline = &earlyScore{score: score, exact: exact}
+			return nil
 		}
-		for i, ns := range program.Predictors {
+		program, err := r.buildDemoSet(ctx, e, base, plans[k])
+		if err != nil {
+			return fmt.Errorf("miprov2: demo set %d of %d: %w", first+k+1, r.cfg.numFewshot, err)
+		}
+		programs[k] = program
+		return nil
+	}
+	done := func(k int) error {
+		if k >= n {
+			return nil
+		}
+		r.planDemoSet(r.rng, base, first+k-3)
+		for i, ns := range programs[k].Predictors {
 			r.st.DemoSets[i] = append(r.st.DemoSets[i], ns.State.Demos)
 		}
-		if done+1 == r.cfg.numFewshot {
+		if first+k+1 == r.cfg.numFewshot {
 			r.st.Phase = miproPropose
 		}
-		if err := r.checkpoint(ctx, Progress{Phase: miproBootstrap, Step: done + 1, Total: r.cfg.numFewshot}); err != nil {
-			return err
-		}
+		return r.checkpoint(ctx, Progress{Phase: miproBootstrap, Step: first + k + 1, Total: r.cfg.numFewshot})
+	}
+	if err := forEach(ctx, r.engine, items, work, done); err != nil {
+		return err
 	}
 	r.st.Phase = miproPropose
 	return nil
 }
 
-// demoSet builds the program whose demos are the set for seed.
-func (r *miproRun) demoSet(ctx context.Context, base bootstrapConfig, seed int) (dspy.ProgramState, error) {
+// demoSetPlan is how one demo set is built: its seed and, for a shuffled
+// set, the trainset order and demo count drawn from the shared generator.
+type demoSetPlan struct {
+	seed     int
+	trainset []dspy.Example
+	ids      []int
+	maxBoot  int
+}
+
+// planDemoSet makes the draws of the set for seed, from rng.
+func (r *miproRun) planDemoSet(rng *pyrand.Random, base bootstrapConfig, seed int) demoSetPlan {
+	plan := demoSetPlan{seed: seed, trainset: r.train, ids: r.trainIDs, maxBoot: base.maxBootstrapped}
+	if demoSetKind(seed, base.maxLabeled) != demoSetShuffled {
+		return plan
+	}
+	// The IDs are shuffled along so batches name dataset examples.
+	plan.trainset = append([]dspy.Example(nil), r.train...)
+	plan.ids = append([]int(nil), r.trainIDs...)
+	rng.Shuffle(len(plan.trainset), func(i, j int) {
+		plan.trainset[i], plan.trainset[j] = plan.trainset[j], plan.trainset[i]
+		plan.ids[i], plan.ids[j] = plan.ids[j], plan.ids[i]
+	})
+	plan.maxBoot = rng.RandInt(1, base.maxBootstrapped)
+	return plan
+}
+
+// buildDemoSet builds the program whose demos are the planned set.
+func (r *miproRun) buildDemoSet(ctx context.Context, engine Engine, base bootstrapConfig, plan demoSetPlan) (dspy.ProgramState, error) {
 	student := r.task.Student
-	trainset := append([]dspy.Example(nil), r.train...)
-	ids := append([]int(nil), r.trainIDs...)
-	switch demoSetKind(seed, base.maxLabeled) {
+	trainset := append([]dspy.Example(nil), plan.trainset...)
+	ids := append([]int(nil), plan.ids...)
+	switch demoSetKind(plan.seed, base.maxLabeled) {
 	case demoSetZeroShot:
 		return ResetDemos(student), nil
 	case demoSetLabeled:
@@ -102,14 +185,9 @@ func (r *miproRun) demoSet(ctx context.Context, base bootstrapConfig, seed int) 
 		// threshold, unlike the shuffled ones; kept for the same demos.
 		cfg := base
 		cfg.threshold = nil
-		return cfg.compile(ctx, r.engine, student, trainset, ids, &bootstrapState{}, nil)
+		return cfg.compile(ctx, engine, student, trainset, ids, &bootstrapState{}, nil)
 	}
-	// The IDs are shuffled along so batches name dataset examples.
-	r.rng.Shuffle(len(trainset), func(i, j int) {
-		trainset[i], trainset[j] = trainset[j], trainset[i]
-		ids[i], ids[j] = ids[j], ids[i]
-	})
 	cfg := base
-	cfg.maxBootstrapped = r.rng.RandInt(1, base.maxBootstrapped)
-	return cfg.compile(ctx, r.engine, student, trainset, ids, &bootstrapState{}, nil)
+	cfg.maxBootstrapped = plan.maxBoot
+	return cfg.compile(ctx, engine, student, trainset, ids, &bootstrapState{}, nil)
 }

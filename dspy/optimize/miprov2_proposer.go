@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/durable-dspy/durable-dspy/dspy"
+	"github.com/durable-dspy/durable-dspy/dspy/optimize/pyrand"
 	"github.com/durable-dspy/durable-dspy/internal/pyfmt"
 )
 
@@ -85,6 +86,10 @@ const miproMaxRolloutID = 1_000_000_000
 // rollout ID from the shared generator and one proposal. Candidate 0 is the
 // original instructions; DSPy proposes it and then overwrites it, so here its
 // draws are made but its prompt-model calls are skipped.
+//
+// The proposals depend on nothing but the summary and the demo sets, so they
+// all run at once on a parallel engine; each is then added and checkpointed
+// in order, as the sequential schedule does.
 func (r *miproRun) propose(ctx context.Context) error {
 	names := r.names()
 	perPredictor := r.cfg.proposals()
@@ -93,9 +98,12 @@ func (r *miproRun) propose(ctx context.Context) error {
 
 	if !r.st.SummaryDone {
 		if r.cfg.dataAware {
-			summary, err := r.datasetSummary(ctx)
-			if err != nil {
-				return fmt.Errorf("miprov2: %w", err)
+			summary, done := r.early.summary, r.early.summaryDone
+			if !done {
+				var err error
+				if summary, err = r.datasetSummary(ctx, r.engine); err != nil {
+					return fmt.Errorf("miprov2: %w", err)
+				}
 			}
 			if summary != nil {
 				r.st.Summary = *summary
@@ -111,44 +119,75 @@ func (r *miproRun) propose(ctx context.Context) error {
 	if len(r.st.Instructions) != len(names) {
 		r.st.Instructions = make([][]string, len(names))
 	}
-	code := programCode(r.task)
+	// As for the demo sets, the draws are made ahead on a copy of the
+	// generator and again, by the run's own, as each proposal is added.
+	ahead, err := pyrand.FromState(r.rng.State())
+	if err != nil {
+		return fmt.Errorf("miprov2: %w", err)
+	}
+	type proposal struct {
+		p, i    int
+		tip     string
+		rollout int
+	}
+	var plans []proposal
 	for p := range names {
 		for i := len(r.st.Instructions[p]); i < perPredictor; i++ {
-			tip := ""
-			if r.cfg.tipAware {
-				tip = miproTips[r.rng.Choice(len(miproTips))].text
-			}
-			rollout := r.rng.RandInt(0, miproMaxRolloutID)
-			instruction := r.task.Student.Predictors[p].State.Signature.Instructions
-			if i > 0 {
-				var err error
-				if instruction, err = r.proposeOne(ctx, code, p, i, tip, rollout); err != nil {
-					return fmt.Errorf("miprov2: propose instruction %d for %s: %w", i, names[p], err)
-				}
-			}
-			r.st.Instructions[p] = append(r.st.Instructions[p], instruction)
-			done := p*perPredictor + i + 1
-			if done == total {
-				r.st.Phase = miproSearch
-			}
-			if err := r.checkpoint(ctx, progress(done)); err != nil {
-				return err
-			}
+			tip, rollout := r.drawProposal(ahead)
+			plans = append(plans, proposal{p: p, i: i, tip: tip, rollout: rollout})
 		}
+	}
+	instructions := make([]string, len(plans))
+	code := programCode(r.task)
+	work := func(ctx context.Context, e Engine, k int) error {
+		pl := plans[k]
+		instructions[k] = r.task.Student.Predictors[pl.p].State.Signature.Instructions
+		if pl.i == 0 {
+			return nil
+		}
+		instruction, err := r.proposeOne(ctx, e, code, pl.p, pl.i, pl.tip, pl.rollout)
+		if err != nil {
+			return fmt.Errorf("miprov2: propose instruction %d for %s: %w", pl.i, names[pl.p], err)
+		}
+		instructions[k] = instruction
+		return nil
+	}
+	done := func(k int) error {
+		pl := plans[k]
+		r.drawProposal(r.rng)
+		r.st.Instructions[pl.p] = append(r.st.Instructions[pl.p], instructions[k])
+		n := pl.p*perPredictor + pl.i + 1
+		if n == total {
+			r.st.Phase = miproSearch
+		}
+		return r.checkpoint(ctx, progress(n))
+	}
+	if err := forEach(ctx, r.engine, len(plans), work, done); err != nil {
+		return err
 	}
 	r.st.Phase = miproSearch
 	return nil
+}
+
+// drawProposal makes one proposal's draws from rng: its tip (when tips are
+// on) and its rollout ID.
+func (r *miproRun) drawProposal(rng *pyrand.Random) (string, int) {
+	tip := ""
+	if r.cfg.tipAware {
+		tip = miproTips[rng.Choice(len(miproTips))].text
+	}
+	return tip, rng.RandInt(0, miproMaxRolloutID)
 }
 
 // proposeOne is GenerateModuleInstruction.forward for predictor p grounded
 // in demo set i: describe the program and the module (when program-aware),
 // then ask for an instruction. All three calls share the proposal's
 // temperature and rollout, as DSPy runs them under one copied LM.
-func (r *miproRun) proposeOne(ctx context.Context, code string, p, set int, tip string, rollout int) (string, error) {
+func (r *miproRun) proposeOne(ctx context.Context, engine Engine, code string, p, set int, tip string, rollout int) (string, error) {
 	name := r.task.Student.Predictors[p].Name
 	call := func(sig dspy.Signature, inputs dspy.Example, what string) (dspy.Example, error) {
 		label := fmt.Sprintf("miprov2: %s for %s, candidate %d", what, name, set)
-		outs, err := r.engine.Prompt(ctx, PromptCall{Signature: sig, Inputs: inputs, Temperature: dspy.Float(r.cfg.temperature), Rollout: rollout, Label: label})
+		outs, err := engine.Prompt(ctx, PromptCall{Signature: sig, Inputs: inputs, Temperature: dspy.Float(r.cfg.temperature), Rollout: rollout, Label: label})
 		if err == nil && len(outs) == 0 {
 			err = errors.New("the prompt model returned no completion")
 		}

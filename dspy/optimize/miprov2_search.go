@@ -107,9 +107,14 @@ func (r *miproRun) search(ctx context.Context) error {
 // tells the sampler, as DSPy adds it to the study as trial 0.
 func (r *miproRun) baseline(ctx context.Context, sampler *tpe.Sampler) error {
 	student := CloneState(r.task.Student)
-	score, exact, err := r.evaluate(ctx, student, r.val, r.valIDs, "miprov2 trial 1: baseline on the validation set")
-	if err != nil {
-		return err
+	var score, exact float64
+	if b := r.early.baseline; b != nil {
+		score, exact = b.score, b.exact
+	} else {
+		var err error
+		if score, exact, err = r.evaluate(ctx, student, r.val, r.valIDs, baselineLabel); err != nil {
+			return err
+		}
 	}
 	if _, err := sampler.AddTrial(make([]int, len(sampler.Space())), score); err != nil {
 		return fmt.Errorf("miprov2: %w", err)
@@ -203,7 +208,15 @@ func (r *miproRun) fullEval(ctx context.Context, sampler *tpe.Sampler) error {
 // scores 0 rather than ending the search. It returns the score rounded, as
 // the search compares it, and unrounded.
 func (r *miproRun) evaluate(ctx context.Context, program dspy.ProgramState, examples []dspy.Example, ids []int, label string) (float64, float64, error) {
-	outs, err := r.engine.Run(ctx, Batch{Candidate: program, Examples: examples, IDs: ids, Label: label})
+	return r.evaluateOn(ctx, r.engine, program, examples, ids, label)
+}
+
+// baselineLabel names the original program's evaluation.
+const baselineLabel = "miprov2 trial 1: baseline on the validation set"
+
+// evaluateOn is evaluate through engine, for work forked off the run's own.
+func (r *miproRun) evaluateOn(ctx context.Context, engine Engine, program dspy.ProgramState, examples []dspy.Example, ids []int, label string) (float64, float64, error) {
+	outs, err := engine.Run(ctx, Batch{Candidate: program, Examples: examples, IDs: ids, Label: label})
 	if err != nil {
 		return 0, 0, fmt.Errorf("miprov2: %s: %w", label, err)
 	}

@@ -67,10 +67,10 @@ const miproSummaryMaxCalls = 10
 // nine, stopping after five replies of "COMPLETE"), then a 2-3 sentence
 // summary. It returns nil when the summary could not be made, and the
 // proposer then runs without it, as DSPy does.
-func (r *miproRun) datasetSummary(ctx context.Context) (*string, error) {
+func (r *miproRun) datasetSummary(ctx context.Context, engine Engine) (*string, error) {
 	train, size := r.train, r.cfg.viewBatch
 	call := func(sig dspy.Signature, inputs dspy.Example, label string) (dspy.Example, error) {
-		outs, err := r.engine.Prompt(ctx, PromptCall{Signature: sig, Inputs: inputs, N: 1, Temperature: dspy.Float(1.0), Label: "miprov2: " + label})
+		outs, err := engine.Prompt(ctx, PromptCall{Signature: sig, Inputs: inputs, N: 1, Temperature: dspy.Float(1.0), Label: "miprov2: " + label})
 		if err == nil && len(outs) == 0 {
 			err = errors.New("the prompt model returned no completion")
 		}

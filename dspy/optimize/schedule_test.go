@@ -1,0 +1,223 @@
+package optimize
+
+import (
+	"context"
+	"encoding/json"
+	"sort"
+	"sync"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/durable-dspy/durable-dspy/dspy"
+	"github.com/durable-dspy/durable-dspy/dspy/evaluate"
+)
+
+// requestLog is an LM that records every request before passing it on,
+// cache hits included, so two runs can be compared by what they asked.
+type requestLog struct {
+	dspy.LM
+	mu       sync.Mutex
+	requests []string
+}
+
+func (l *requestLog) Call(ctx context.Context, req dspy.LMRequest) (dspy.LMResponse, error) {
+	b, err := json.Marshal(req)
+	if err != nil {
+		return dspy.LMResponse{}, err
+	}
+	l.mu.Lock()
+	l.requests = append(l.requests, string(b))
+	l.mu.Unlock()
+	return l.LM.Call(ctx, req)
+}
+
+// sorted returns the requests as a multiset: sorted, duplicates kept.
+func (l *requestLog) sorted() []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	out := append([]string(nil), l.requests...)
+	sort.Strings(out)
+	return out
+}
+
+// scheduleRun is what a compile produced and asked for.
+type scheduleRun struct {
+	program  string
+	trials   string
+	score    float64
+	baseline float64
+	requests []string
+	prompts  int
+}
+
+// compileBoth compiles opt on the same task with a parallel and a sequential
+// engine, each over its own log of the same simulated LM.
+func compileBoth(t *testing.T, seed int64, opt Optimizer, task Task) (parallel, sequential scheduleRun) {
+	t.Helper()
+	model := simLM(t, seed)
+	run := func(wrap func(Engine) Engine) scheduleRun {
+		log := &requestLog{LM: model}
+		eng, err := NewLocalEngine(LocalOptions{Program: qaProgram, Metric: evaluate.ExactMatch("answer"), TaskLM: log, Concurrency: 4})
+		require.NoError(t, err)
+		res, err := opt.Compile(context.Background(), wrap(eng), task)
+		require.NoError(t, err)
+		return scheduleRun{
+			program: mustJSON(t, res.Program), trials: mustJSON(t, res.Trials),
+			score: res.ScoreExact, baseline: res.BaselineExact, requests: log.sorted(),
+		}
+	}
+	parallel = run(func(e Engine) Engine { return e })
+	sequential = run(Sequential)
+	return parallel, sequential
+}
+
+func assertSameRuns(t *testing.T, parallel, sequential scheduleRun) {
+	t.Helper()
+	assert.Equal(t, sequential.program, parallel.program, "compiled program")
+	assert.Equal(t, sequential.trials, parallel.trials, "trial table")
+	assert.Equal(t, sequential.score, parallel.score)
+	assert.Equal(t, sequential.baseline, parallel.baseline)
+	require.Equal(t, len(sequential.requests), len(parallel.requests), "number of LM requests")
+	assert.Equal(t, sequential.requests, parallel.requests, "LM requests, as multisets")
+}
+
+// MIPROv2's parallel schedule (demo sets, summary, baseline and proposals at
+// once) compiles the same program, with the same scores, from the same LM
+// requests as the sequential one.
+func TestMIPROv2ParallelScheduleEqualsSequential(t *testing.T) {
+	parallel, sequential := compileBoth(t, 7, smallMIPRO(), simTask())
+	assertSameRuns(t, parallel, sequential)
+	assert.NotEmpty(t, parallel.requests)
+}
+
+// The same with labeled demos off, a zero-shot run and no dataset summary, which
+// take other branches of the demo-set and proposal schedule.
+func TestMIPROv2ParallelScheduleEqualsSequentialAcrossSettings(t *testing.T) {
+	for name, opt := range map[string]*MIPROv2{
+		"no labeled demos": {Auto: "none", NumCandidates: 4, NumTrials: 6, MinibatchSize: 10, MaxLabeledDemos: -1, ViewDataBatchSize: 8},
+		"zero-shot":        {Auto: "none", NumCandidates: 4, NumTrials: 6, MinibatchSize: 10, MaxLabeledDemos: -1, MaxBootstrappedDemos: -1},
+		"no summary":       {Auto: "none", NumCandidates: 3, NumTrials: 5, MinibatchSize: 10, DataAwareProposer: new(bool)},
+	} {
+		t.Run(name, func(t *testing.T) {
+			parallel, sequential := compileBoth(t, 8, opt, simTask())
+			assertSameRuns(t, parallel, sequential)
+		})
+	}
+}
+
+// A parallel run stopped at a checkpoint and resumed from it ends where an
+// uninterrupted run does: the checkpoints hold the sequential schedule's state.
+func TestMIPROv2ParallelResumeEqualsUninterrupted(t *testing.T) {
+	model := simLM(t, 9)
+	whole, err := smallMIPRO().Compile(context.Background(), simEngine(t, model, 4, nil), simTask())
+	require.NoError(t, err)
+	for _, stopAt := range []int{2, 8} {
+		var saved []Checkpoint
+		eng := simEngine(t, model, 4, func(_ context.Context, cp Checkpoint) error {
+			saved = append(saved, cp)
+			if len(saved) == stopAt {
+				return ErrStop
+			}
+			return nil
+		})
+		_, err := smallMIPRO().Compile(context.Background(), eng, simTask())
+		require.NoError(t, err)
+		task := simTask()
+		task.Resume = saved[len(saved)-1].State
+		resumed, err := smallMIPRO().Compile(context.Background(), simEngine(t, model, 4, nil), task)
+		require.NoError(t, err)
+		assert.Equal(t, mustJSON(t, whole.Program), mustJSON(t, resumed.Program), "stopped at checkpoint %d", stopAt)
+		assert.Equal(t, mustJSON(t, whole.Trials), mustJSON(t, resumed.Trials), "stopped at checkpoint %d", stopAt)
+	}
+}
+
+// COPRO scores one predictor's candidates of a depth at once, with the
+// sequential schedule's program, scores and LM requests.
+func TestCOPROParallelScheduleEqualsSequential(t *testing.T) {
+	task := qaTask(simArithmetic(3, 12), nil)
+	parallel, sequential := compileBoth(t, 10, &COPRO{Breadth: 4, Depth: 3}, task)
+	assertSameRuns(t, parallel, sequential)
+	assert.NotEmpty(t, parallel.requests)
+}
+
+// forkingEngine runs forked work on goroutines over an engine that cannot,
+// and logs every call it passes on, to compare schedules.
+type forkingEngine struct {
+	Engine
+	mu    sync.Mutex
+	calls []string
+}
+
+func (f *forkingEngine) log(v any) {
+	b, _ := json.Marshal(v)
+	f.mu.Lock()
+	f.calls = append(f.calls, string(b))
+	f.mu.Unlock()
+}
+
+func (f *forkingEngine) Run(ctx context.Context, b Batch) ([]Outcome, error) {
+	f.log(b)
+	return f.Engine.Run(ctx, b)
+}
+
+func (f *forkingEngine) Prompt(ctx context.Context, c PromptCall) ([]dspy.Example, error) {
+	f.log(c)
+	return f.Engine.Prompt(ctx, c)
+}
+
+func (f *forkingEngine) Parallel() bool { return true }
+
+func (f *forkingEngine) Legacy() bool { return false }
+
+func (f *forkingEngine) Fork(ctx context.Context, n int, fn func(context.Context, Engine, int) error, after func(int) error) error {
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = fn(ctx, f, i)
+		}()
+	}
+	wg.Wait()
+	for i := range n {
+		if errs[i] != nil {
+			return errs[i]
+		}
+		if err := after(i); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (f *forkingEngine) sorted() []string {
+	out := append([]string(nil), f.calls...)
+	sort.Strings(out)
+	return out
+}
+
+// GEPA reflecting on every component asks for the reflections at once, with
+// the sequential schedule's program, trials and calls.
+func TestGEPAParallelReflectionsEqualSequential(t *testing.T) {
+	calls := 200
+	task := Task{Student: twoPredictorState(), Trainset: qaExamples(6), Signatures: []NamedSignature{
+		{Name: "first", Signature: dspy.MustSignature("question -> draft")},
+		{Name: "second", Signature: dspy.MustSignature("question, draft -> answer")},
+	}}
+	compile := func(wrap func(Engine) Engine) (Result, *forkingEngine) {
+		eng := &forkingEngine{Engine: gepaScriptedEngine{}}
+		g := &GEPA{MaxMetricCalls: &calls, Seed: 1, ReflectionMinibatchSize: 2, ComponentSelector: "all"}
+		res, err := g.Compile(context.Background(), wrap(eng), task)
+		require.NoError(t, err)
+		return res, eng
+	}
+	par, parCalls := compile(func(e Engine) Engine { return e })
+	seq, seqCalls := compile(Sequential)
+	assert.Equal(t, mustJSON(t, seq.Program), mustJSON(t, par.Program))
+	assert.Equal(t, mustJSON(t, seq.Trials), mustJSON(t, par.Trials))
+	assert.Equal(t, seqCalls.sorted(), parCalls.sorted())
+	assert.Greater(t, len(par.Trials), 1)
+}
