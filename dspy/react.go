@@ -110,18 +110,24 @@ func NewReAct(sig Signature, tools ...*Tool) (*ReAct, error) {
 	return r, nil
 }
 
-// instructions builds the react predictor's instructions from the task's and
-// the tool list, in DSPy's words so prompts and saved programs match Python's.
-func (r *ReAct) instructions() string {
-	inputs := tickedNames(r.Signature.InputNames())
-	outputs := tickedNames(r.Signature.OutputNames())
+// agentPreamble is how both kinds of react step's instructions begin: the
+// task's own instructions, then who the agent is and what it collects.
+func (r *ReAct) agentPreamble() []string {
 	var instr []string
 	if r.Signature.Instructions() != "" {
 		instr = append(instr, r.Signature.Instructions()+"\n")
 	}
+	return append(instr,
+		"You are an Agent. In each episode, you will be given the fields "+tickedNames(r.Signature.InputNames())+" as input. And you can see your past trajectory so far.",
+		"Your goal is to use one or more of the supplied tools to collect any necessary information for producing "+tickedNames(r.Signature.OutputNames())+".\n",
+	)
+}
+
+// instructions builds the react predictor's instructions from the task's and
+// the tool list, in DSPy's words so prompts and saved programs match Python's.
+func (r *ReAct) instructions() string {
+	instr := r.agentPreamble()
 	instr = append(instr,
-		"You are an Agent. In each episode, you will be given the fields "+inputs+" as input. And you can see your past trajectory so far.",
-		"Your goal is to use one or more of the supplied tools to collect any necessary information for producing "+outputs+".\n",
 		"To do this, you will interleave next_thought, next_tool_name, and next_tool_args in each turn, and also when finishing the task.",
 		"After each tool call, you receive a resulting observation, which gets appended to your trajectory.\n",
 		"When writing next_thought, you may reason about the current situation and plan for future steps.",

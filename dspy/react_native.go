@@ -61,15 +61,9 @@ func (r *ReAct) Native() bool { return r.native }
 // nativeInstructions are the react step's instructions when the tools
 // travel natively: they need no list of tools or argument format.
 func (r *ReAct) nativeInstructions() string {
-	inputs := tickedNames(r.Signature.InputNames())
 	outputs := tickedNames(r.Signature.OutputNames())
-	var instr []string
-	if r.Signature.Instructions() != "" {
-		instr = append(instr, r.Signature.Instructions()+"\n")
-	}
+	instr := r.agentPreamble()
 	instr = append(instr,
-		"You are an Agent. In each episode, you will be given the fields "+inputs+" as input. And you can see your past trajectory so far.",
-		"Your goal is to use one or more of the supplied tools to collect any necessary information for producing "+outputs+".\n",
 		"To do this, in each turn you will write next_thought and call one or more of the supplied tools; calls that do not depend on each other may be made in the same turn.",
 		"After each turn, the result of every tool call is appended to your trajectory as an observation.\n",
 		"When writing next_thought, you may reason about the current situation and plan for future steps.",
