@@ -97,14 +97,23 @@ func addToolCalls(resp *dspy.LMResponse, i, n int, calls []chatToolCall) {
 	if len(calls) == 0 {
 		return
 	}
-	if resp.ToolCalls == nil {
-		resp.ToolCalls = make([][]dspy.LMToolCall, n)
-	}
 	out := make([]dspy.LMToolCall, len(calls))
 	for j, c := range calls {
 		out[j] = dspy.LMToolCall{ID: c.ID, Name: c.Function.Name, Arguments: string(c.Function.Arguments)}
 	}
-	resp.ToolCalls[i] = out
+	setToolCalls(resp, i, n, out)
+}
+
+// setToolCalls records choice i's calls (of n choices) in resp, allocating
+// resp.ToolCalls only for a reply that calls a tool.
+func setToolCalls(resp *dspy.LMResponse, i, n int, calls []dspy.LMToolCall) {
+	if len(calls) == 0 {
+		return
+	}
+	if resp.ToolCalls == nil {
+		resp.ToolCalls = make([][]dspy.LMToolCall, n)
+	}
+	resp.ToolCalls[i] = calls
 }
 
 // cloneToolCalls copies a response's tool calls, so a cached response cannot
