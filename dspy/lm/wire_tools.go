@@ -116,6 +116,47 @@ func setToolCalls(resp *dspy.LMResponse, i, n int, calls []dspy.LMToolCall) {
 	resp.ToolCalls[i] = calls
 }
 
+// wireToolCalls writes an assistant message's calls as a request carries them.
+func wireToolCalls(calls []dspy.LMToolCall) []chatToolCall {
+	out := make([]chatToolCall, len(calls))
+	for i, c := range calls {
+		out[i] = chatToolCall{ID: c.ID, Type: "function"}
+		out[i].Function.Name = c.Name
+		out[i].Function.Arguments = toolArgumentsText(c.Arguments)
+	}
+	return out
+}
+
+// appendMessageToolsKey adds a message's tool fields to a cache key when it
+// has them, so a message without them keeps the key it always had.
+func appendMessageToolsKey(b []byte, m dspy.Message) []byte {
+	if m.Name != "" {
+		b = append(b, `,"name":`...)
+		b = appendJSONString(b, m.Name)
+	}
+	if m.ToolCallID != "" {
+		b = append(b, `,"tool_call_id":`...)
+		b = appendJSONString(b, m.ToolCallID)
+	}
+	if len(m.ToolCalls) > 0 {
+		b = append(b, `,"tool_calls":[`...)
+		for i, c := range m.ToolCalls {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = append(b, `{"arguments":`...)
+			b = appendJSONString(b, c.Arguments)
+			b = append(b, `,"id":`...)
+			b = appendJSONString(b, c.ID)
+			b = append(b, `,"name":`...)
+			b = appendJSONString(b, c.Name)
+			b = append(b, '}')
+		}
+		b = append(b, ']')
+	}
+	return b
+}
+
 // cloneToolCalls copies a response's tool calls, so a cached response cannot
 // be changed through a caller's copy.
 func cloneToolCalls(calls [][]dspy.LMToolCall) [][]dspy.LMToolCall {
