@@ -42,7 +42,7 @@ type ChatAdapter struct {
 // output fields and their types. A History input holding anything but a
 // History is an error.
 func (a *ChatAdapter) Format(sig Signature, demos []Example, inputs Example) ([]Message, error) {
-	return formatMessages(sig, demos, inputs, chatSystemMessage(sig), userMessageContent, chatAssistantContent, chatOutputRequirements(sig))
+	return formatMessages(sig, demos, inputs, chatSystemMessage(sig), userMessageContent, chatAssistantContent, chatOutputRequirements(sig), a.NativeToolCalls)
 }
 
 // Parse splits a reply on "[[ ## name ## ]]" lines and reads each output field
@@ -135,8 +135,10 @@ func callAndParse(ctx context.Context, lm LM, req LMRequest, msgs []Message, par
 // whole signature, history field included (so a demo without a history value
 // counts as incomplete, as in DSPy), while the history turns and the current
 // request use the signature without it. user and assistant write one turn's
-// inputs and outputs in the adapter's own markup.
-func formatMessages(sig Signature, demos []Example, inputs Example, system string, user func(Signature, Example, string, string) string, assistant func(Signature, Example, any) string, requirements string) ([]Message, error) {
+// inputs and outputs in the adapter's own markup; native says whether the
+// adapter calls functions natively, which decides how a history turn's tool
+// calls are shown (historyToolTurn).
+func formatMessages(sig Signature, demos []Example, inputs Example, system string, user func(Signature, Example, string, string) string, assistant func(Signature, Example, any) string, requirements string, native bool) ([]Message, error) {
 	var turns []Example
 	request := sig
 	if name, ok := sig.historyField(); ok {
@@ -167,6 +169,10 @@ func formatMessages(sig Signature, demos []Example, inputs Example, system strin
 	// DSPy's format_conversation_history passes no placeholder for a turn's
 	// missing outputs, so they render as Python's None.
 	for _, turn := range turns {
+		if field, tc, ok := turnToolCalls(turn); ok {
+			msgs = historyToolTurn(msgs, request, turn, field, tc, user, assistant, native)
+			continue
+		}
 		msgs = append(msgs,
 			Message{Role: "user", Content: user(request, turn, "", "")},
 			Message{Role: "assistant", Content: assistant(request, turn, nil)})

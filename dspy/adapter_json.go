@@ -43,7 +43,7 @@ type JSONAdapter struct {
 // signature has one (replies as JSON, a missing output as null), then the
 // current inputs with the order of fields to answer in.
 func (a *JSONAdapter) Format(sig Signature, demos []Example, inputs Example) ([]Message, error) {
-	return formatMessages(sig, demos, inputs, jsonSystemMessage(sig), userMessageContent, jsonAssistantContent, jsonOutputRequirements(sig))
+	return formatMessages(sig, demos, inputs, jsonSystemMessage(sig), userMessageContent, jsonAssistantContent, jsonOutputRequirements(sig), !a.NoNativeToolCalls)
 }
 
 // Parse reads the first JSON object in the reply (repairing it if needed),

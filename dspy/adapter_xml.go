@@ -31,7 +31,7 @@ type XMLAdapter struct {
 // the signature has one, then the current inputs with the list of tags to
 // answer with and the nested structure of list, dict and object outputs.
 func (a *XMLAdapter) Format(sig Signature, demos []Example, inputs Example) ([]Message, error) {
-	return formatMessages(sig, demos, inputs, xmlSystemMessage(sig), xmlUserContent, xmlAssistantContent, xmlOutputRequirements(sig))
+	return formatMessages(sig, demos, inputs, xmlSystemMessage(sig), xmlUserContent, xmlAssistantContent, xmlOutputRequirements(sig), false)
 }
 
 // Parse reads the reply as XML and each output field from the first element

@@ -16,7 +16,10 @@ import (
 //
 // A turn may lack fields: a missing input is left out of its user message and
 // a missing output is shown as None (JSON null with JSONAdapter), as in DSPy.
-// An empty or absent History adds no messages.
+// An empty or absent History adds no messages. A turn holding a ToolCalls
+// value shows its calls, and their Results when set, as DSPy does: as
+// assistant tool_calls and "tool" messages when the adapter calls functions
+// natively, as text otherwise.
 type History struct {
 	// Messages are the earlier turns, each keyed by the signature's field names.
 	Messages []Example

@@ -14,6 +14,14 @@ type Message struct {
 	// Parts, when set, is the content as OpenAI content parts (text and
 	// images) and Content is empty; text-only messages leave it nil.
 	Parts []ContentPart `json:"parts,omitempty"`
+	// ToolCalls are the calls an assistant message made, as a History turn
+	// shows them under native function calling; its Content may then be
+	// empty, which is sent as null.
+	ToolCalls []LMToolCall `json:"tool_calls,omitempty"`
+	// ToolCallID is the call a "tool" message answers.
+	ToolCallID string `json:"tool_call_id,omitempty"`
+	// Name is the tool a "tool" message reports the result of.
+	Name string `json:"name,omitempty"`
 }
 
 // ResponseFormat asks the LM for structured output, as OpenAI's response_format does.

@@ -33,9 +33,15 @@ type ToolCall struct {
 // (ChatAdapter.NativeToolCalls, JSONAdapter by default) the calls come back
 // in the provider's tool_calls; otherwise the LM writes them as JSON text,
 // {"tool_calls": [{"name": ..., "args": {...}}]}. It encodes to that JSON
-// (with each call's "id" when it has one).
+// (with each call's "id" when it has one, and "tool_call_results" when it
+// has results).
 type ToolCalls struct {
 	Calls []ToolCall
+	// Results, when set, are what the calls returned, as DSPy's
+	// tool_call_results: a History turn shows them to the LM, as tool
+	// messages under native function calling and as text otherwise. A reply
+	// never sets them.
+	Results []ToolCallResult
 }
 
 // ToolCallsType is the signature type of a ToolCalls output field, spelled
@@ -209,7 +215,11 @@ func (tc ToolCalls) MarshalJSON() ([]byte, error) {
 		}
 		calls[i] = append(call, pyfmt.Entry{Key: "name", Value: c.Name}, pyfmt.Entry{Key: "args", Value: args})
 	}
-	return json.Marshal(pyfmt.Object{{Key: "tool_calls", Value: calls}})
+	obj := pyfmt.Object{{Key: "tool_calls", Value: calls}}
+	if tc.Results != nil {
+		obj = append(obj, pyfmt.Entry{Key: "tool_call_results", Value: tc.resultsObject()})
+	}
+	return json.Marshal(obj)
 }
 
 // UnmarshalJSON reads every shape ParseToolCalls accepts.
@@ -279,7 +289,15 @@ func toolCallsFromValue(v any) (ToolCalls, error) {
 			}
 			calls = append(calls, c)
 		}
-		return ToolCalls{Calls: calls}, nil
+		out := ToolCalls{Calls: calls}
+		if raw, ok := obj.get("tool_call_results"); ok && raw != nil {
+			results, err := resultsFromValue(raw)
+			if err != nil {
+				return ToolCalls{}, err
+			}
+			out.Results = results
+		}
+		return out, nil
 	}
 	if isToolCallObject(obj) {
 		c, err := toolCallFromObject(obj)

@@ -32,6 +32,9 @@ func seedToolCalls(f *testing.F) {
 		"{'name': 'f', 'args': {'x': True}}",
 		"```json\n{\"city\": \"Oslo\"}\n```",
 		`{"a": 1, "a": 2}`,
+		`{"tool_calls": [{"id": "c1", "name": "f", "args": {}}], "tool_call_results": {"tool_call_results": [{"call_id": "c1", "name": "f", "value": [1, {"k": null}], "is_error": false}]}}`,
+		`{"tool_calls": [], "tool_call_results": [{"call_id": null, "name": "f", "value": "x"}]}`,
+		`{"tool_calls": [{"name": "f", "args": {}}], "tool_call_results": {"name": "f", "value": 2.5, "is_error": true}}`,
 		strings.Repeat("[", 60),
 	} {
 		f.Add(s)

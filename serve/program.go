@@ -13,6 +13,7 @@ import (
 	"github.com/google/jsonschema-go/jsonschema"
 
 	"github.com/durable-dspy/durable-dspy/dspy"
+	"github.com/durable-dspy/durable-dspy/dspy/optimize"
 	"github.com/durable-dspy/durable-dspy/dspy/spec"
 )
 
@@ -41,6 +42,22 @@ type Program struct {
 type Source interface {
 	Load(ctx context.Context) (Loaded, error)
 }
+
+// StateSource is a Source that can build its program for a compiled state
+// fetched elsewhere (a completed optimization run's, say) in place of its
+// own state file. It builds what the state needs: the program, or the
+// ensemble of it a compiled ensemble's state describes, which a module built
+// beforehand could not take. SpecSource and FactorySource are StateSources.
+type StateSource interface {
+	Source
+	// LoadWithState builds a fresh module for st and applies st to it.
+	LoadWithState(ctx context.Context, st dspy.ProgramState) (Loaded, error)
+}
+
+var (
+	_ StateSource = SpecSource{}
+	_ StateSource = FactorySource{}
+)
 
 // Loaded is a built program: its contract and what runs it.
 type Loaded struct {
@@ -110,8 +127,31 @@ type SpecSource struct {
 	ToolsElsewhere bool
 }
 
-// Load reads the spec and state and builds a fresh module.
-func (s SpecSource) Load(context.Context) (Loaded, error) {
+// Load reads the spec and state and builds a fresh module: the spec's
+// program, or, when the state is a compiled ensemble's, the ensemble of it.
+func (s SpecSource) Load(ctx context.Context) (Loaded, error) {
+	origin, st, err := readStateFile(s.StateFile)
+	if err != nil {
+		return Loaded{}, err
+	}
+	loaded, err := s.load(st)
+	if err != nil {
+		return Loaded{}, err
+	}
+	if origin.Kind == "" {
+		origin.Kind = "spec"
+	}
+	loaded.Origin = origin
+	return loaded, nil
+}
+
+// LoadWithState builds the spec's program for st instead of the state file.
+func (s SpecSource) LoadWithState(_ context.Context, st dspy.ProgramState) (Loaded, error) {
+	s.StateFile = ""
+	return s.load(&st)
+}
+
+func (s SpecSource) load(st *dspy.ProgramState) (Loaded, error) {
 	var p spec.Program
 	switch {
 	case s.Spec != nil:
@@ -135,18 +175,11 @@ func (s SpecSource) Load(context.Context) (Loaded, error) {
 	if s.ToolsElsewhere {
 		tools = withPlaceholders(tools, p.Tools)
 	}
-	m, err := p.Build(tools)
+	m, err := buildWithState(func() (dspy.Module, error) { return p.Build(tools) }, st, stateName(s.StateFile, st))
 	if err != nil {
 		return Loaded{}, err
 	}
-	origin, st, err := applyState(m, s.StateFile)
-	if err != nil {
-		return Loaded{}, err
-	}
-	if origin.Kind == "" {
-		origin.Kind = "spec"
-	}
-	return Loaded{Signature: sig, Module: m, Origin: origin, Spec: &p, State: st}, nil
+	return Loaded{Signature: sig, Module: m, Spec: &p, State: st}, nil
 }
 
 // FactorySource builds a program written in Go from its constructor and,
@@ -160,26 +193,42 @@ type FactorySource struct {
 	StateFile string
 }
 
-// Load calls New and applies the state file.
-func (s FactorySource) Load(context.Context) (Loaded, error) {
-	if s.New == nil {
-		return Loaded{}, errors.New("factory source: New is nil")
-	}
-	if s.Signature.IsZero() {
-		return Loaded{}, errors.New("factory source: set the program's Signature")
-	}
-	m, err := s.New()
+// Load calls New and applies the state file; a compiled ensemble's state
+// builds the ensemble of New's program.
+func (s FactorySource) Load(ctx context.Context) (Loaded, error) {
+	origin, st, err := readStateFile(s.StateFile)
 	if err != nil {
-		return Loaded{}, fmt.Errorf("build program: %w", err)
+		return Loaded{}, err
 	}
-	origin, st, err := applyState(m, s.StateFile)
+	loaded, err := s.load(st)
 	if err != nil {
 		return Loaded{}, err
 	}
 	if origin.Kind == "" {
 		origin.Kind = "code"
 	}
-	return Loaded{Signature: s.Signature, Module: m, Origin: origin, State: st}, nil
+	loaded.Origin = origin
+	return loaded, nil
+}
+
+// LoadWithState builds the program for st instead of the state file.
+func (s FactorySource) LoadWithState(_ context.Context, st dspy.ProgramState) (Loaded, error) {
+	s.StateFile = ""
+	return s.load(&st)
+}
+
+func (s FactorySource) load(st *dspy.ProgramState) (Loaded, error) {
+	if s.New == nil {
+		return Loaded{}, errors.New("factory source: New is nil")
+	}
+	if s.Signature.IsZero() {
+		return Loaded{}, errors.New("factory source: set the program's Signature")
+	}
+	m, err := buildWithState(s.New, st, stateName(s.StateFile, st))
+	if err != nil {
+		return Loaded{}, err
+	}
+	return Loaded{Signature: s.Signature, Module: m, State: st}, nil
 }
 
 // withPlaceholders adds to tools a stand-in for each name they lack. A
@@ -203,9 +252,9 @@ func withPlaceholders(tools spec.Tools, names []string) spec.Tools {
 	return out
 }
 
-// applyState loads path into m and records the file's hash; no path leaves m
-// as built. It returns the state it applied.
-func applyState(m dspy.Module, path string) (Origin, *dspy.ProgramState, error) {
+// readStateFile reads a saved program and records the file's hash; no path
+// reads nothing.
+func readStateFile(path string) (Origin, *dspy.ProgramState, error) {
 	if path == "" {
 		return Origin{}, nil, nil
 	}
@@ -217,11 +266,38 @@ func applyState(m dspy.Module, path string) (Origin, *dspy.ProgramState, error) 
 	if err := json.Unmarshal(b, &st); err != nil {
 		return Origin{}, nil, fmt.Errorf("load state %s: not a saved DSPy program: %w", filepath.Base(path), err)
 	}
-	if err := dspy.LoadState(m, st); err != nil {
-		return Origin{}, nil, fmt.Errorf("load state %s: %w", filepath.Base(path), err)
-	}
 	sum := sha256.Sum256(b)
 	return Origin{Kind: "state_file", StateFile: filepath.Base(path), StateSHA256: hex.EncodeToString(sum[:])}, &st, nil
+}
+
+// stateName is " NAME" for a state read from the file at path, for errors.
+func stateName(path string, st *dspy.ProgramState) string {
+	if path == "" || st == nil {
+		return ""
+	}
+	return " " + filepath.Base(path)
+}
+
+// buildWithState builds a fresh module for st and applies it, as a durable
+// run does: newModule's program, or, when st is a compiled ensemble's
+// (optimize.EnsembleState), an ensemble of fresh instances of it. A nil st
+// leaves the module as built; from names where st came from in errors.
+func buildWithState(newModule func() (dspy.Module, error), st *dspy.ProgramState, from string) (dspy.Module, error) {
+	if st == nil {
+		m, err := newModule()
+		if err != nil {
+			return nil, fmt.Errorf("build program: %w", err)
+		}
+		return m, nil
+	}
+	m, err := optimize.BuildProgram(newModule, *st)
+	if err != nil {
+		return nil, fmt.Errorf("load state%s: %w", from, err)
+	}
+	if err := dspy.LoadState(m, *st); err != nil {
+		return nil, fmt.Errorf("load state%s: %w", from, err)
+	}
+	return m, nil
 }
 
 // moduleRunner runs an in-process module with the program's LM.

@@ -11,7 +11,10 @@ import (
 // A request with "stream": true is answered as OpenAI streams a chat
 // completion: Server-Sent Events carrying chat.completion.chunk objects whose
 // deltas, concatenated, are exactly the reply the same request gets
-// unstreamed; a chunk with each choice's finish_reason; a last chunk with no
+// unstreamed; a reply's tool calls follow its text as OpenAI streams them,
+// each call's first delta carrying its index, id, type and function name and
+// the next ones fragments of its arguments; a chunk with each choice's
+// finish_reason; a last chunk with no
 // choices and the usage when stream_options.include_usage asks for it; then
 // "data: [DONE]".
 
@@ -37,8 +40,22 @@ type chunkChoice struct {
 }
 
 type chunkDelta struct {
-	Role    string  `json:"role,omitempty"`
-	Content *string `json:"content,omitempty"`
+	Role      string          `json:"role,omitempty"`
+	Content   *string         `json:"content,omitempty"`
+	ToolCalls []chunkToolCall `json:"tool_calls,omitempty"`
+}
+
+// chunkToolCall is a piece of one tool call.
+type chunkToolCall struct {
+	Index    int               `json:"index"`
+	ID       string            `json:"id,omitempty"`
+	Type     string            `json:"type,omitempty"`
+	Function chunkToolFunction `json:"function"`
+}
+
+type chunkToolFunction struct {
+	Name      string `json:"name,omitempty"`
+	Arguments string `json:"arguments"`
 }
 
 // writeStream answers resp as an event stream.
@@ -70,6 +87,14 @@ func writeStream(w http.ResponseWriter, resp *chatResponse, includeUsage bool) {
 		send(chunk(chunkChoice{Index: c.Index, Delta: chunkDelta{Role: "assistant", Content: &empty}}))
 		for _, piece := range streamPieces(c.Message.Content) {
 			send(chunk(chunkChoice{Index: c.Index, Delta: chunkDelta{Content: &piece}}))
+		}
+		for j, tc := range c.Message.ToolCalls {
+			first := chunkToolCall{Index: j, ID: tc.ID, Type: tc.Type, Function: chunkToolFunction{Name: tc.Function.Name}}
+			send(chunk(chunkChoice{Index: c.Index, Delta: chunkDelta{ToolCalls: []chunkToolCall{first}}}))
+			for _, piece := range streamPieces(tc.Function.Arguments) {
+				frag := chunkToolCall{Index: j, Function: chunkToolFunction{Arguments: piece}}
+				send(chunk(chunkChoice{Index: c.Index, Delta: chunkDelta{ToolCalls: []chunkToolCall{frag}}}))
+			}
 		}
 		finish := c.FinishReason
 		send(chunk(chunkChoice{Index: c.Index, FinishReason: &finish}))

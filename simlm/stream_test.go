@@ -2,10 +2,12 @@ package simlm
 
 import (
 	"context"
+	"net/http"
 	"strings"
 	"testing"
 
 	"github.com/openai/openai-go/v3"
+	"github.com/openai/openai-go/v3/packages/ssestream"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -58,4 +60,42 @@ func TestXMLPromptGetsAnXMLReply(t *testing.T) {
 	assert.True(t, strings.HasPrefix(reply, "<answer>\n"), reply)
 	assert.Contains(t, reply, "</answer>\n\n<tags><item>")
 	assert.True(t, strings.HasSuffix(reply, "</item></tags>"), reply)
+}
+
+// A reply with tool calls streams them as OpenAI does, and openai-go's
+// accumulator puts together the calls the unstreamed reply holds.
+func TestStreamedToolCallsAreTheUnstreamedOnes(t *testing.T) {
+	first := reactFirstTurn()
+	want := toolReply(t, first, map[string]any{"tools": simTools})
+	require.NotEmpty(t, want.Message.ToolCalls)
+
+	rec := serve(context.Background(), New(Config{Seed: 3}), request(first, map[string]any{"tools": simTools, "stream": true}))
+	require.Equal(t, http.StatusOK, rec.Code, rec.Body.String())
+	stream := ssestream.NewStream[openai.ChatCompletionChunk](ssestream.NewDecoder(rec.Result()), nil)
+	var acc openai.ChatCompletionAccumulator
+	fragments := 0
+	for stream.Next() {
+		chunk := stream.Current()
+		require.True(t, acc.AddChunk(chunk))
+		for _, c := range chunk.Choices {
+			for _, tc := range c.Delta.ToolCalls {
+				if tc.ID == "" {
+					fragments++
+					assert.Empty(t, tc.Function.Name, "the name comes in the call's first delta only")
+				}
+			}
+		}
+	}
+	require.NoError(t, stream.Err())
+	require.Len(t, acc.Choices, 1)
+	got := acc.Choices[0]
+	assert.Equal(t, want.Message.Content, got.Message.Content)
+	assert.Equal(t, "tool_calls", got.FinishReason)
+	require.Len(t, got.Message.ToolCalls, len(want.Message.ToolCalls))
+	for i, w := range want.Message.ToolCalls {
+		assert.Equal(t, w.ID, got.Message.ToolCalls[i].ID)
+		assert.Equal(t, w.Function.Name, got.Message.ToolCalls[i].Function.Name)
+		assert.Equal(t, w.Function.Arguments, got.Message.ToolCalls[i].Function.Arguments)
+	}
+	assert.Greater(t, fragments, len(want.Message.ToolCalls), "arguments arrive in fragments")
 }

@@ -25,12 +25,17 @@ func toolReply(t *testing.T, msgs []tMsg, extra map[string]any) chatChoice {
 	return resp.Choices[0]
 }
 
+// reactFirstTurn is the first turn of a ReAct agent asked a sum.
+func reactFirstTurn() []tMsg {
+	system := "Your input fields are:\n1. `question` (str):\n2. `trajectory` (str):\nYour output fields are:\n1. `next_thought` (str):\nAll interactions will be structured in the following way, with the appropriate values filled in.\n\n[[ ## question ## ]]\n{question}\n\n[[ ## trajectory ## ]]\n{trajectory}\n\n[[ ## next_thought ## ]]\n{next_thought}\n\n[[ ## completed ## ]]\nIn adhering to this structure, your objective is: \n        Act."
+	return []tMsg{{Role: "system", Content: system}, {Role: "user", Content: "[[ ## question ## ]]\nWhat is 7 + 8?\n\n[[ ## trajectory ## ]]\n\n\nRespond with the corresponding output fields, starting with the field `[[ ## next_thought ## ]]`, and then ending with the marker for `[[ ## completed ## ]]`."}}
+}
+
 // A request offering tools is answered with calls whose arguments fit the
 // schema; once a result is in the trajectory the agent calls finish; the
 // same request always gets the same calls.
 func TestToolCallsFollowTheTask(t *testing.T) {
-	system := "Your input fields are:\n1. `question` (str):\n2. `trajectory` (str):\nYour output fields are:\n1. `next_thought` (str):\nAll interactions will be structured in the following way, with the appropriate values filled in.\n\n[[ ## question ## ]]\n{question}\n\n[[ ## trajectory ## ]]\n{trajectory}\n\n[[ ## next_thought ## ]]\n{next_thought}\n\n[[ ## completed ## ]]\nIn adhering to this structure, your objective is: \n        Act."
-	first := []tMsg{{Role: "system", Content: system}, {Role: "user", Content: "[[ ## question ## ]]\nWhat is 7 + 8?\n\n[[ ## trajectory ## ]]\n\n\nRespond with the corresponding output fields, starting with the field `[[ ## next_thought ## ]]`, and then ending with the marker for `[[ ## completed ## ]]`."}}
+	first := reactFirstTurn()
 	c := toolReply(t, first, map[string]any{"tools": simTools})
 	require.NotEmpty(t, c.Message.ToolCalls)
 	assert.Equal(t, "tool_calls", c.FinishReason)

@@ -46,6 +46,7 @@ func appendCanonicalRequest(b []byte, req dspy.LMRequest) []byte {
 		b = append(b, `{"content":`...)
 		b = appendJSONString(b, m.Content)
 		b = appendCanonicalParts(b, m.Parts)
+		b = appendMessageToolsKey(b, m)
 		b = append(b, `,"role":`...)
 		b = appendJSONString(b, m.Role)
 		b = append(b, '}')

@@ -22,7 +22,8 @@ var _ dspy.StreamingLM = (*Client)(nil)
 // the same cache key (a streamed reply is cached whole and a cached one is
 // replayed as a single chunk with CacheHit set), the usage the server
 // reports in its last chunk (stream_options.include_usage), prices,
-// history and usage totals.
+// history and usage totals. Tool-call deltas are assembled into the
+// response's ToolCalls, as Call returns them; onChunk sees only text.
 //
 // Failures before the first chunk are retried as Call retries them; once
 // text has been handed to onChunk, a failure is returned at once, since a
@@ -127,6 +128,7 @@ func (c *Client) streamAttempt(ctx context.Context, model string, body []byte, o
 	var (
 		texts    []strings.Builder
 		finishes []string
+		calls    []toolCallAssembler
 		resp     = dspy.LMResponse{Model: model}
 	)
 	for stream.Next() {
@@ -146,11 +148,18 @@ func (c *Client) streamAttempt(ctx context.Context, model string, body []byte, o
 			for len(texts) <= i {
 				texts = append(texts, strings.Builder{})
 				finishes = append(finishes, "")
+				calls = append(calls, toolCallAssembler{})
 			}
 			if text := choice.Delta.Content; text != "" {
 				texts[i].WriteString(text)
 				*started = true
 				onChunk(dspy.LMChunk{Index: i, Content: text})
+			}
+			for _, tc := range choice.Delta.ToolCalls {
+				err := calls[i].add(toolCallDelta{Index: int(tc.Index), ID: tc.ID, Name: tc.Function.Name, Arguments: tc.Function.Arguments})
+				if err != nil {
+					return dspy.LMResponse{}, c.answeredError(model, err)
+				}
 			}
 			if choice.FinishReason != "" {
 				finishes[i] = choice.FinishReason
@@ -178,6 +187,13 @@ func (c *Client) streamAttempt(ctx context.Context, model string, body []byte, o
 		resp.Outputs[i] = texts[i].String()
 	}
 	resp.FinishReasons = finishes
+	for i := range calls {
+		got, err := calls[i].result()
+		if err != nil {
+			return dspy.LMResponse{}, c.answeredError(model, fmt.Errorf("completion %d: %w", i, err))
+		}
+		setToolCalls(&resp, i, len(calls), got)
+	}
 	resp.Usage.Calls = 1
 	return resp, nil
 }

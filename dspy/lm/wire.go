@@ -47,8 +47,11 @@ type chatRequest struct {
 }
 
 type chatMessage struct {
-	Content any    `json:"content"`
-	Role    string `json:"role"`
+	Content    any            `json:"content"`
+	Role       string         `json:"role"`
+	Name       string         `json:"name,omitempty"`
+	ToolCallID string         `json:"tool_call_id,omitempty"`
+	ToolCalls  []chatToolCall `json:"tool_calls,omitempty"`
 }
 
 type chatResponseFormat struct {
@@ -78,8 +81,22 @@ func encodeRequest(req dspy.LMRequest) ([]byte, error) {
 		switch m.Role {
 		case "system", "user", "assistant", "developer":
 			body.Messages[i] = chatMessage{Content: wireContent(m), Role: m.Role}
+		case "tool":
+			if m.ToolCallID == "" {
+				return nil, fmt.Errorf("message %d has role \"tool\" but no tool_call_id naming the call it answers", i)
+			}
+			body.Messages[i] = chatMessage{Content: wireContent(m), Role: m.Role, Name: m.Name, ToolCallID: m.ToolCallID}
 		default:
-			return nil, fmt.Errorf("message %d has role %q; want system, user, assistant or developer", i, m.Role)
+			return nil, fmt.Errorf("message %d has role %q; want system, user, assistant, developer or tool", i, m.Role)
+		}
+		if len(m.ToolCalls) > 0 {
+			if m.Role != "assistant" {
+				return nil, fmt.Errorf("message %d has tool calls but role %q; only an assistant message makes calls", i, m.Role)
+			}
+			body.Messages[i].ToolCalls = wireToolCalls(m.ToolCalls)
+			if m.Content == "" && m.Parts == nil {
+				body.Messages[i].Content = nil // an assistant message that only calls tools has null content
+			}
 		}
 	}
 	if req.MaxTokens > 0 {

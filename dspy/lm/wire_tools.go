@@ -97,14 +97,64 @@ func addToolCalls(resp *dspy.LMResponse, i, n int, calls []chatToolCall) {
 	if len(calls) == 0 {
 		return
 	}
-	if resp.ToolCalls == nil {
-		resp.ToolCalls = make([][]dspy.LMToolCall, n)
-	}
 	out := make([]dspy.LMToolCall, len(calls))
 	for j, c := range calls {
 		out[j] = dspy.LMToolCall{ID: c.ID, Name: c.Function.Name, Arguments: string(c.Function.Arguments)}
 	}
-	resp.ToolCalls[i] = out
+	setToolCalls(resp, i, n, out)
+}
+
+// setToolCalls records choice i's calls (of n choices) in resp, allocating
+// resp.ToolCalls only for a reply that calls a tool.
+func setToolCalls(resp *dspy.LMResponse, i, n int, calls []dspy.LMToolCall) {
+	if len(calls) == 0 {
+		return
+	}
+	if resp.ToolCalls == nil {
+		resp.ToolCalls = make([][]dspy.LMToolCall, n)
+	}
+	resp.ToolCalls[i] = calls
+}
+
+// wireToolCalls writes an assistant message's calls as a request carries them.
+func wireToolCalls(calls []dspy.LMToolCall) []chatToolCall {
+	out := make([]chatToolCall, len(calls))
+	for i, c := range calls {
+		out[i] = chatToolCall{ID: c.ID, Type: "function"}
+		out[i].Function.Name = c.Name
+		out[i].Function.Arguments = toolArgumentsText(c.Arguments)
+	}
+	return out
+}
+
+// appendMessageToolsKey adds a message's tool fields to a cache key when it
+// has them, so a message without them keeps the key it always had.
+func appendMessageToolsKey(b []byte, m dspy.Message) []byte {
+	if m.Name != "" {
+		b = append(b, `,"name":`...)
+		b = appendJSONString(b, m.Name)
+	}
+	if m.ToolCallID != "" {
+		b = append(b, `,"tool_call_id":`...)
+		b = appendJSONString(b, m.ToolCallID)
+	}
+	if len(m.ToolCalls) > 0 {
+		b = append(b, `,"tool_calls":[`...)
+		for i, c := range m.ToolCalls {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = append(b, `{"arguments":`...)
+			b = appendJSONString(b, c.Arguments)
+			b = append(b, `,"id":`...)
+			b = appendJSONString(b, c.ID)
+			b = append(b, `,"name":`...)
+			b = appendJSONString(b, c.Name)
+			b = append(b, '}')
+		}
+		b = append(b, ']')
+	}
+	return b
 }
 
 // cloneToolCalls copies a response's tool calls, so a cached response cannot

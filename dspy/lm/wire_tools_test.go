@@ -140,3 +140,35 @@ func TestDiskCacheKeepsToolCalls(t *testing.T) {
 	require.True(t, ok)
 	assert.Equal(t, resp.ToolCalls, got.ToolCalls)
 }
+
+// A History turn's tool calls and results travel as OpenAI's assistant
+// tool_calls and tool messages, and tell cache entries apart.
+func TestEncodeToolMessages(t *testing.T) {
+	req := dspy.LMRequest{Model: "m", N: 1, Messages: []dspy.Message{
+		{Role: "user", Content: "Weather?"},
+		{Role: "assistant", ToolCalls: []dspy.LMToolCall{{ID: "c1", Name: "get_weather", Arguments: `{"city": "Paris"}`}}},
+		{Role: "tool", ToolCallID: "c1", Name: "get_weather", Content: "sunny"},
+	}}
+	body, err := encodeRequest(req)
+	require.NoError(t, err)
+	var got map[string]any
+	require.NoError(t, json.Unmarshal(body, &got))
+	assert.Equal(t, []any{
+		map[string]any{"role": "user", "content": "Weather?"},
+		map[string]any{"role": "assistant", "content": nil, "tool_calls": []any{
+			map[string]any{"id": "c1", "type": "function", "function": map[string]any{"name": "get_weather", "arguments": `{"city": "Paris"}`}},
+		}},
+		map[string]any{"role": "tool", "content": "sunny", "tool_call_id": "c1", "name": "get_weather"},
+	}, got["messages"])
+
+	plain := dspy.LMRequest{Model: "m", N: 1, Messages: []dspy.Message{{Role: "user", Content: "Weather?"}}}
+	assert.Equal(t, `{"messages":[{"content":"Weather?","role":"user"}],"model":"m","n":1}`, string(appendCanonicalRequest(nil, plain)),
+		"a message without tool fields keeps its key")
+	other := req
+	other.Messages = append([]dspy.Message(nil), req.Messages...)
+	other.Messages[2].ToolCallID = "c2"
+	assert.NotEqual(t, cacheKey(req), cacheKey(other))
+
+	_, err = encodeRequest(dspy.LMRequest{Model: "m", Messages: []dspy.Message{{Role: "user", Content: "x", ToolCalls: req.Messages[1].ToolCalls}}})
+	assert.ErrorContains(t, err, "only an assistant message makes calls")
+}

@@ -42,11 +42,21 @@ func (e *runSourceError) Error() string {
 
 func (e *runSourceError) Unwrap() error { return e.err }
 
-// Load builds the base program and applies the run's compiled state.
+// Load builds the base program and applies the run's compiled state; a base
+// that can build for a state (serve.StateSource) builds what the state needs,
+// the ensemble of a compiled Ensemble among them.
 func (s *runSource) Load(ctx context.Context) (serve.Loaded, error) {
 	st, err := s.fetch(ctx)
 	if err != nil {
 		return serve.Loaded{}, &runSourceError{runID: s.runID, err: err}
+	}
+	if base, ok := s.base.(serve.StateSource); ok {
+		loaded, err := base.LoadWithState(ctx, *st)
+		if err != nil {
+			return serve.Loaded{}, fmt.Errorf("build the program with the state of run %s: %w", s.runID, err)
+		}
+		loaded.Origin = serve.Origin{Kind: "run", RunID: s.runID}
+		return loaded, nil
 	}
 	loaded, err := s.base.Load(ctx)
 	if err != nil {

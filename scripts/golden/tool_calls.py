@@ -307,6 +307,66 @@ def validation_cases():
     return out
 
 
+def history_cases():
+    """History turns holding tool calls: with native calling and results whose ids
+    match the calls, an assistant message with `tool_calls` and one `tool` message
+    per result; otherwise the calls as text and the results in a user message."""
+    sig = make_sig({"question": str, "history": dspy.History, "tools": list[dspy.Tool]},
+                   {"answer": str, "calls": dspy.ToolCalls}, "Use the tools.")
+    one = dspy.ToolCalls.from_dict_list([{"id": "c1", "name": "get_weather", "args": {"city": "Paris"}}])
+    two = dspy.ToolCalls.from_dict_list([
+        {"id": "c2", "name": "search", "args": {"query": "Lyon", "exact": True}},
+        {"id": "c3", "name": "get_weather", "args": {"city": "Lyon"}},
+    ])
+    no_ids = dspy.ToolCalls.from_dict_list([{"name": "get_weather", "args": {"city": "Oslo"}}])
+
+    def with_results(calls, values):
+        results = dspy.ToolCallResults.from_tool_calls_and_values(calls, values)
+        return calls.model_copy(update={"tool_call_results": results})
+
+    turns = {
+        "results": [{"question": "Weather in Paris?", "calls": with_results(one, ["sunny in Paris"]), "answer": "Sunny."}],
+        "two_results_no_answer": [{"question": "Lyon?", "calls": with_results(two, [["Lyon is a city"], {"temp": 21, "sky": "clear"}])}],
+        "calls_without_results": [{"question": "Again?", "calls": one, "answer": "Still sunny."}],
+        "results_without_ids": [{"question": "Oslo?", "calls": with_results(no_ids, ["rain"]), "answer": "Rain."}],
+        "mixed_turns": [
+            {"question": "Weather in Paris?", "calls": with_results(one, ["sunny in Paris"])},
+            {"question": "Thanks. And tomorrow?", "answer": "Also sunny."},
+        ],
+    }
+    out = []
+    for adapter in ("ChatAdapter", "JSONAdapter"):
+        for native in (True, False):
+            for name, history in turns.items():
+                lm = RecordingLM(["[[ ## completed ## ]]"])
+                values = {"question": "And now?", "history": dspy.History(messages=history), "tools": tools_of(["get_weather", "search"])}
+                try:
+                    adapter_of(adapter, native)(lm, {}, sig, [], values)
+                except Exception:
+                    pass  # only the request matters
+                out.append({
+                    "name": f"{'native' if native else 'text'}_{name}",
+                    "adapter": adapter,
+                    "native": native,
+                    "turns": [jsonable_turn(t) for t in history],
+                    "messages": lm.requests[0]["messages"],
+                })
+    return out
+
+
+def jsonable_turn(turn):
+    out = {}
+    for k, v in turn.items():
+        if isinstance(v, dspy.ToolCalls):
+            d = jsonable(v)
+            if v.tool_call_results is not None:
+                d["tool_call_results"] = v.tool_call_results.model_dump(mode="json")
+            out[k] = d
+        else:
+            out[k] = jsonable(v)
+    return out
+
+
 json.dump(
     {
         "dspy_version": dspy.__version__,
@@ -315,6 +375,7 @@ json.dump(
         "format": format_cases("ChatAdapter") + format_cases("JSONAdapter"),
         "parse": parse_cases("ChatAdapter") + parse_cases("JSONAdapter"),
         "validation": validation_cases(),
+        "history": history_cases(),
     },
     sys.stdout,
     indent=1,
