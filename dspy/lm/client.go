@@ -222,16 +222,7 @@ func (c *Client) Call(ctx context.Context, req dspy.LMRequest) (dspy.LMResponse,
 	var key string
 	if c.cache != nil {
 		key = cacheKey(req)
-		if resp, ok := c.cache.Get(key); ok {
-			resp.CacheHit = true
-			resp.Usage = dspy.Usage{
-				PromptTokens:     resp.Usage.PromptTokens,
-				CompletionTokens: resp.Usage.CompletionTokens,
-				Calls:            1,
-				CacheHits:        1,
-			}
-			c.addUsage(resp.Usage)
-			c.record(start, req, resp, 0, nil)
+		if resp, ok := c.fromCache(key, start, req); ok {
 			return resp, nil
 		}
 	}
@@ -445,3 +436,23 @@ func (c *Client) String() string {
 
 // GoString is String, for the %#v verb.
 func (c *Client) GoString() string { return c.String() }
+
+// fromCache returns the response cached under key, marked as a cache hit
+// that counts one call and costs nothing, and accounts for it in the
+// client's usage and history.
+func (c *Client) fromCache(key string, start time.Time, req dspy.LMRequest) (dspy.LMResponse, bool) {
+	resp, ok := c.cache.Get(key)
+	if !ok {
+		return dspy.LMResponse{}, false
+	}
+	resp.CacheHit = true
+	resp.Usage = dspy.Usage{
+		PromptTokens:     resp.Usage.PromptTokens,
+		CompletionTokens: resp.Usage.CompletionTokens,
+		Calls:            1,
+		CacheHits:        1,
+	}
+	c.addUsage(resp.Usage)
+	c.record(start, req, resp, 0, nil)
+	return resp, true
+}

@@ -40,16 +40,7 @@ func (c *Client) Stream(ctx context.Context, req dspy.LMRequest, onChunk func(ds
 	var key string
 	if c.cache != nil {
 		key = cacheKey(req)
-		if resp, ok := c.cache.Get(key); ok {
-			resp.CacheHit = true
-			resp.Usage = dspy.Usage{
-				PromptTokens:     resp.Usage.PromptTokens,
-				CompletionTokens: resp.Usage.CompletionTokens,
-				Calls:            1,
-				CacheHits:        1,
-			}
-			c.addUsage(resp.Usage)
-			c.record(start, req, resp, 0, nil)
+		if resp, ok := c.fromCache(key, start, req); ok {
 			for i, out := range resp.Outputs {
 				onChunk(dspy.LMChunk{Index: i, Content: out, CacheHit: true})
 			}
