@@ -43,7 +43,14 @@ func knnState(student dspy.ProgramState, spec knnSpec) dspy.ProgramState {
 	if out.Metadata == nil {
 		out.Metadata = map[string]any{}
 	}
-	out.Metadata[knnKey] = spec
+	// Held as JSON values, as a state loaded from JSON holds it, so a state
+	// compiled here and one passed through a workflow encode alike.
+	var generic any
+	if b, err := json.Marshal(spec); err == nil && json.Unmarshal(b, &generic) == nil {
+		out.Metadata[knnKey] = generic
+	} else {
+		out.Metadata[knnKey] = spec
+	}
 	return out
 }
 
