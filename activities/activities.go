@@ -29,6 +29,10 @@ type Config struct {
 	PromptLM dspy.LM
 	// Concurrency bounds the examples one batch activity runs at once (default 16).
 	Concurrency int
+	// Embedder answers the Embed activity and is in the context of every
+	// program run, for programs that embed their inputs (a compiled
+	// KNNFewShot program); nil means the worker cannot embed.
+	Embedder dspy.Embedder
 }
 
 // Activities implements durable-dspy's activities. Register it on a worker with
@@ -70,6 +74,7 @@ func (a *Activities) Register(r Registrar) {
 	r.RegisterActivityWithOptions(a.Prompt, activity.RegisterOptions{Name: PromptName})
 	r.RegisterActivityWithOptions(a.CallLM, activity.RegisterOptions{Name: CallLMName})
 	r.RegisterActivityWithOptions(a.CallTool, activity.RegisterOptions{Name: CallToolName})
+	r.RegisterActivityWithOptions(a.Embed, activity.RegisterOptions{Name: EmbedName})
 }
 
 // DescribeProgram builds the program once and returns its predictors'
@@ -161,7 +166,7 @@ func (a *Activities) RunBatch(ctx context.Context, in RunBatchInput) (RunBatchOu
 	}
 	engine, err := optimize.NewLocalEngine(optimize.LocalOptions{
 		Program: factory, Metric: metric, TaskLM: a.cfg.TaskLM, Concurrency: a.cfg.Concurrency,
-		FailureScore: in.FailureScore,
+		FailureScore: in.FailureScore, Embedder: a.cfg.Embedder,
 		OnOutcome: func(_ int, o optimize.Outcome, err error) {
 			mu.Lock()
 			defer mu.Unlock()

@@ -47,7 +47,7 @@ func TestTransientLMFaultsLeaveTheCompiledProgramUnchanged(t *testing.T) {
 			taskOpts.Timeout, promptOpts.Timeout = 300*time.Millisecond, 300*time.Millisecond
 			taskLM := newClient(t, srv, taskOpts)
 			promptLM := newClient(t, srv, promptOpts)
-			env := newEnv(t, workflows.Config{TaskLM: taskLM, PromptLM: promptLM, Concurrency: 4})
+			env := newEnv(t, workflows.Config{TaskLM: taskLM, PromptLM: promptLM, Concurrency: 4, Embedder: numbersEmbedder})
 			env.SetOnActivityStartedListener(func(info *activity.Info, _ context.Context, _ converter.EncodedValues) {
 				if info.Attempt > 1 {
 					switch info.ActivityType.Name {

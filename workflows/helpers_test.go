@@ -48,6 +48,7 @@ var optimizerCases = []optimizerCase{
 	{name: "simba", params: `{"bsize": 4, "num_candidates": 2, "max_steps": 2, "max_demos": 2, "seed": 3}`, train: 8, val: 4},
 	{name: "ensemble", params: `{"num_programs": 3, "size": 2, "max_bootstrapped_demos": 2, "max_labeled_demos": 2}`, train: 6, val: 6},
 	{name: "infer_rules", params: `{"num_candidates": 2, "num_rules": 3, "max_bootstrapped_demos": 2, "max_labeled_demos": 2}`, train: 6, val: 6},
+	{name: "knn_fewshot", params: `{"k": 2, "max_bootstrapped_demos": 1, "max_labeled_demos": 2}`, train: 6, val: 4},
 }
 
 // requireRegistered skips the test when the optimizer is not registered yet.
@@ -86,7 +87,7 @@ func fastLM(maxRetries int) lm.Options {
 // workerConfig runs the real activities on client, with no programs
 // registered beyond inline specs and the built-in metrics.
 func workerConfig(client dspy.LM) workflows.Config {
-	return workflows.Config{TaskLM: client, Concurrency: 4}
+	return workflows.Config{TaskLM: client, Concurrency: 4, Embedder: numbersEmbedder}
 }
 
 // newEnv returns the SDK's test environment with the workflows and the real
@@ -128,7 +129,7 @@ func runLocal(t *testing.T, client dspy.LM, name string, params json.RawMessage,
 	require.NoError(t, err)
 	eng, err := optimize.NewLocalEngine(optimize.LocalOptions{
 		Program: func() (dspy.Module, error) { return arithmeticSpec.Build(nil) },
-		Metric:  evaluate.ExactMatch("answer"), TaskLM: client, Concurrency: 8,
+		Metric:  evaluate.ExactMatch("answer"), TaskLM: client, Concurrency: 8, Embedder: numbersEmbedder,
 	})
 	require.NoError(t, err)
 	program, err := arithmeticSpec.Build(nil)

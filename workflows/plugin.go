@@ -40,6 +40,9 @@ type Config struct {
 	// Concurrency bounds the examples one batch activity runs at once (0
 	// means 16).
 	Concurrency int
+	// Embedder embeds for optimizers that need one (knn_fewshot) and for
+	// programs that embed their inputs; nil means the worker cannot embed.
+	Embedder dspy.Embedder
 	// HeartbeatInterval is the longest a batch activity's progress waits
 	// before it is sent to the server (0 means DefaultHeartbeatInterval;
 	// see capHeartbeatThrottle). NewPlugin applies it to the worker;
@@ -54,7 +57,7 @@ func (cfg Config) newActivities() (*activities.Activities, *activities.Catalog, 
 	if err != nil {
 		return nil, nil, err
 	}
-	acts, err := activities.New(activities.Config{Catalog: catalog, TaskLM: cfg.TaskLM, PromptLM: cfg.PromptLM, Concurrency: cfg.Concurrency})
+	acts, err := activities.New(activities.Config{Catalog: catalog, TaskLM: cfg.TaskLM, PromptLM: cfg.PromptLM, Concurrency: cfg.Concurrency, Embedder: cfg.Embedder})
 	return acts, catalog, err
 }
 

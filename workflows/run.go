@@ -104,7 +104,7 @@ func (p programRunner) run(ctx workflow.Context, in RunProgramInput) (RunProgram
 	// The tracker counts what every LM call cost, failed ones included, as
 	// it does for an in-process run.
 	dctx, usage := dspy.TrackUsage(context.Background())
-	dctx = dspy.WithToolRunner(dspy.WithLM(dctx, bridge), bridge)
+	dctx = dspy.WithEmbedder(dspy.WithToolRunner(dspy.WithLM(dctx, bridge), bridge), bridge)
 	dctx = withoutSpans(dctx)
 	pred, err := module.Call(dctx, in.Inputs)
 	if err != nil {

@@ -5,7 +5,9 @@
 // proposals and a TPE search, package tpe), GEPA (reflective instruction
 // evolution with Pareto selection and merges), SIMBA (mini-batch ascent with
 // appended demos and rules), Ensemble (members voting by Majority, run as an
-// EnsembleProgram) and InferRules (induced rules appended to instructions).
+// EnsembleProgram), InferRules (induced rules appended to instructions) and
+// KNNFewShot (each input answered with its nearest training examples' demos,
+// run as a KNNProgram; its engine must also embed, see EmbeddingEngine).
 //
 // # Optimizers decide, engines run
 //

@@ -126,8 +126,19 @@ func ensembleOf(st dspy.ProgramState) (ensembleSpec, bool, error) {
 
 // BuildProgram returns a fresh instance for the state st: newProgram's, or,
 // when st is an ensemble's (see EnsembleState), an EnsembleProgram of fresh
-// instances of it. The state is not applied; dspy.LoadState does that.
+// instances of it, or, when st is a compiled KNNFewShot program's, a
+// KNNProgram around them. The state is not applied; dspy.LoadState does that.
 func BuildProgram(newProgram func() (dspy.Module, error), st dspy.ProgramState) (dspy.Module, error) {
+	if knn, ok, err := knnOf(st); ok || err != nil {
+		if err != nil {
+			return nil, err
+		}
+		base, err := newProgram()
+		if err != nil {
+			return nil, err
+		}
+		return &KNNProgram{newProgram: newProgram, base: base, spec: knn}, nil
+	}
 	spec, ok, err := ensembleOf(st)
 	if err != nil {
 		return nil, err

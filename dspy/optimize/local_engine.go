@@ -43,6 +43,9 @@ type LocalOptions struct {
 	OnOutcome func(index int, o Outcome, err error)
 	// Budget caps the engine's spending (see Budget); zero means no cap.
 	Budget Budget
+	// Embedder, when set, answers the engine's Embed calls and is in the
+	// context of every run, for programs that embed their inputs.
+	Embedder dspy.Embedder
 }
 
 // LocalEngine runs an optimizer's work on goroutines in this process. It is
@@ -130,6 +133,9 @@ func (e *LocalEngine) Run(ctx context.Context, batch Batch) ([]Outcome, error) {
 	runCtx := ctx
 	if e.opts.TaskLM != nil {
 		runCtx = dspy.WithLM(runCtx, RecordingLM{e.opts.TaskLM})
+	}
+	if e.opts.Embedder != nil {
+		runCtx = dspy.WithEmbedder(runCtx, e.opts.Embedder)
 	}
 	if batch.Temperature != nil || batch.Rollout != 0 {
 		runCtx = dspy.WithCallOptions(runCtx, dspy.CallOptions{Temperature: batch.Temperature, Rollout: batch.Rollout})

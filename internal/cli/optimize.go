@@ -89,7 +89,7 @@ LM calls and cost the run plans for.`,
 	fs.StringVar(&f.out, "out", "", "with --wait, write the compiled program (DSPy JSON) to this file")
 	fs.BoolVar(&f.dryRun, "dry-run", false, "start nothing: print the planned LM calls per model and their cost")
 	f.dry.bind(fs)
-	bindWorkerFlags(cmd, &a.opts, lmconfig.FlagModel, lmconfig.FlagPromptModel)
+	bindWorkerFlags(cmd, &a.opts, lmconfig.FlagModel, lmconfig.FlagPromptModel, lmconfig.FlagEmbedModel)
 	return cmd
 }
 

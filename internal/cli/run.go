@@ -52,7 +52,11 @@ and tools are used, so react specs work.`,
 			}
 			defer l.Close()
 			fmt.Fprintf(a.stderr, "running with %s\n", l.Description())
-			pred, err := dspy.CallProgram(dspy.WithLM(cmd.Context(), l.Task), m, inputs)
+			ctx := dspy.WithLM(cmd.Context(), l.Task)
+			if e := l.AsEmbedder(); e != nil {
+				ctx = dspy.WithEmbedder(ctx, e) // a compiled knn_fewshot program embeds its inputs
+			}
+			pred, err := dspy.CallProgram(ctx, m, inputs)
 			if err != nil {
 				return inputError(err)
 			}
@@ -62,7 +66,7 @@ and tools are used, so react specs work.`,
 	bindLocalFlags(cmd, f)
 	cmd.Flags().BoolVar(&durable, "durable", false, "run on a worker as a workflow, each LM and tool call an activity")
 	cmd.Flags().StringVar(&id, "id", "", "workflow ID of a --durable run (default dspy-run-<random>)")
-	bindWorkerFlags(cmd, &a.opts, lmconfig.FlagBaseURL, lmconfig.FlagModel, lmconfig.FlagTimeout, lmconfig.FlagMaxRetries, lmconfig.FlagSim)
+	bindWorkerFlags(cmd, &a.opts, lmconfig.FlagBaseURL, lmconfig.FlagModel, lmconfig.FlagEmbedModel, lmconfig.FlagTimeout, lmconfig.FlagMaxRetries, lmconfig.FlagSim)
 	return cmd
 }
 

@@ -1,4 +1,4 @@
-// Command compare runs this project's SIMBA, Ensemble and InferRules and
+// Command compare runs this project's SIMBA, Ensemble, InferRules and KNNFewShot and
 // DSPy 3.3.1's on the same simulated task: it starts the simulated LM on
 // loopback, runs each optimizer here in process, runs DSPy's through
 // optimizers.py beside this file, and writes both sides' baseline and
@@ -43,6 +43,7 @@ var variants = []variant{
 	{"simba seed 2", "simba", map[string]any{"bsize": 8, "num_candidates": 4, "max_steps": 4, "max_demos": 4, "seed": 2}},
 	{"ensemble", "ensemble", map[string]any{"num_programs": 3, "max_bootstrapped_demos": 4, "max_labeled_demos": 4}},
 	{"infer_rules", "infer_rules", map[string]any{"num_candidates": 3, "num_rules": 5, "max_bootstrapped_demos": 4, "max_labeled_demos": 4}},
+	{"knn_fewshot", "knn_fewshot", map[string]any{"k": 3, "max_bootstrapped_demos": 2, "max_labeled_demos": 3}},
 }
 
 // side is one implementation's run of one optimizer.
@@ -147,7 +148,12 @@ func writeData(path string, train, val []dspy.Example) error {
 func runGo(srv *simlm.Server, client dspy.LM, v variant, train, val []dspy.Example) (side, error) {
 	ctx := context.Background()
 	newProgram := func() (dspy.Module, error) { return dspy.NewPredict(dspy.MustSignature("question -> answer")), nil }
-	engine, err := optimize.NewLocalEngine(optimize.LocalOptions{Program: newProgram, Metric: evaluate.ExactMatch("answer"), TaskLM: client, Concurrency: 8})
+	// knn_fewshot embeds with the simulated LM's embeddings, as DSPy's side does.
+	embedder, err := lm.NewEmbedder(lm.EmbedderOptions{Model: "simlm-embed", BaseURL: srv.URL(), APIKey: "x", MaxRetries: 3})
+	if err != nil {
+		return side{}, err
+	}
+	engine, err := optimize.NewLocalEngine(optimize.LocalOptions{Program: newProgram, Metric: evaluate.ExactMatch("answer"), TaskLM: client, Embedder: embedder, Concurrency: 8})
 	if err != nil {
 		return side{}, err
 	}

@@ -1,4 +1,4 @@
-"""Runs DSPy 3.3.1's SIMBA, Ensemble (with dspy.majority) and InferRules on
+"""Runs DSPy 3.3.1's SIMBA, Ensemble (with dspy.majority), InferRules and KNNFewShot on
 the simulated LM's arithmetic task, for comparison with this project's
 optimizers on the same task, data and settings.
 
@@ -18,7 +18,7 @@ import threading
 import dspy
 import dspy.clients.lm as dspy_lm
 from dspy.evaluate import answer_exact_match
-from dspy.teleprompt import SIMBA, BootstrapFewShot, Ensemble, InferRules
+from dspy.teleprompt import SIMBA, BootstrapFewShot, Ensemble, InferRules, KNNFewShot
 
 # Every LM request DSPy sends goes through litellm_completion; counting there
 # sees the requests of copied LMs (SIMBA's rollouts, InferRules' samples) too.
@@ -86,6 +86,14 @@ def main():
     elif name == "ensemble":
         progs = members(student, train, p["num_programs"], p["max_bootstrapped_demos"], p["max_labeled_demos"])
         program = Ensemble(reduce_fn=dspy.majority).compile(progs)
+    elif name == "knn_fewshot":
+        # The simulated LM serves embeddings for any model name; DSPy's KNN
+        # embeds the trainset here and bootstraps from the neighbours at
+        # every call, so its LM calls happen while it is scored.
+        embedder = dspy.Embedder("openai/simlm-embed", api_base=args.base_url, api_key="x", caching=False)
+        tp = KNNFewShot(k=p["k"], trainset=train, vectorizer=embedder, metric=metric,
+                        max_bootstrapped_demos=p["max_bootstrapped_demos"], max_labeled_demos=p["max_labeled_demos"])
+        program = tp.compile(student.deepcopy())
     else:
         tp = InferRules(metric=metric, num_candidates=p["num_candidates"], num_rules=p["num_rules"],
                         max_bootstrapped_demos=p["max_bootstrapped_demos"], max_labeled_demos=p["max_labeled_demos"])

@@ -29,6 +29,9 @@ type Clients struct {
 	Task *lm.Client
 	// Prompt answers optimizers' meta-prompts, one attempt per call.
 	Prompt *lm.Client
+	// Embedder embeds for knn_fewshot and the programs it compiles; nil
+	// when no embedding model is configured (see Options.EmbedModel).
+	Embedder *lm.Embedder
 
 	cache       lm.Cache
 	sim         *simlm.Server // nil against a real endpoint
@@ -129,6 +132,22 @@ func Open(o Options, logger *slog.Logger) (_ *Clients, err error) {
 		return nil, fmt.Errorf("prompt LM (--%s, --%s): %w", FlagBaseURL, FlagPromptModel, err)
 	}
 
+	embedModel := o.EmbedModel
+	if embedModel == "" && simulated {
+		embedModel = DefaultSimEmbedModel
+	}
+	if embedModel != "" {
+		// Embeddings are cached by text in the same cache as the replies,
+		// and retried like the task LM's calls.
+		set.Embedder, err = lm.NewEmbedder(lm.EmbedderOptions{
+			Model: embedModel, BaseURL: baseURL, APIKey: apiKey, Timeout: o.Timeout, MaxRetries: o.MaxRetries,
+			MaxConcurrency: o.MaxConcurrency, RequestsPerSecond: o.RequestsPerSecond, Cache: set.cache,
+		})
+		if err != nil {
+			return nil, fmt.Errorf("embedder (--%s, --%s): %w", FlagBaseURL, FlagEmbedModel, err)
+		}
+	}
+
 	set.description = describeLM(simulated, set.sim, model, promptModel, baseURL)
 	return set, nil
 }
@@ -191,8 +210,14 @@ func redact(raw string) string {
 // https://api.openai.com/v1". It never holds a key.
 func (s *Clients) Description() string { return s.description }
 
-// Usage is what both clients have used so far.
-func (s *Clients) Usage() dspy.Usage { return s.Task.Usage().Add(s.Prompt.Usage()) }
+// Usage is what the clients and the embedder have used so far.
+func (s *Clients) Usage() dspy.Usage {
+	u := s.Task.Usage().Add(s.Prompt.Usage())
+	if s.Embedder != nil {
+		u = u.Add(s.Embedder.Usage())
+	}
+	return u
+}
 
 // Close flushes the disk cache, then stops the simulated LM.
 func (s *Clients) Close() error {
@@ -208,4 +233,13 @@ func (s *Clients) Close() error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// AsEmbedder returns the embedder as a dspy.Embedder, or a nil interface
+// when there is none, so callers can test it against nil.
+func (s *Clients) AsEmbedder() dspy.Embedder {
+	if s.Embedder == nil {
+		return nil
+	}
+	return s.Embedder
 }

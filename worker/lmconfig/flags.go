@@ -20,6 +20,8 @@ func BindFlags(fs *pflag.FlagSet, o *Options) {
 	envflag.Bind(fs, &o.env, FlagModel, EnvModel)
 	fs.StringVar(&o.PromptModel, FlagPromptModel, "", "prompt model for optimizers' meta-prompts (default: the task model)")
 	envflag.Bind(fs, &o.env, FlagPromptModel, EnvPromptModel)
+	fs.StringVar(&o.EmbedModel, FlagEmbedModel, "", "embedding model on the same endpoint, for knn_fewshot (default: none, or the simulator's)")
+	envflag.Bind(fs, &o.env, FlagEmbedModel, EnvEmbedModel)
 	fs.DurationVar(&o.Timeout, FlagTimeout, d.Timeout, "bound on one LM call attempt")
 	envflag.Bind(fs, &o.env, FlagTimeout, EnvTimeout)
 	fs.IntVar(&o.MaxRetries, FlagMaxRetries, d.MaxRetries, "retries of a failed task-LM call inside a batch activity")

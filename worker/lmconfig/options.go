@@ -21,6 +21,7 @@ const (
 	FlagRPS            = "lm-rps"
 	FlagCacheDir       = "lm-cache-dir"
 	FlagSim            = "sim"
+	FlagEmbedModel     = "embed-model"
 )
 
 // Environment variables read as flag defaults (by BindFlags) or, for the
@@ -37,6 +38,8 @@ const (
 	EnvCacheDir       = "DSPY_CACHE_DIR"
 	// EnvSim configures the simulated LM; simlm's own SIMLM is read when it is unset.
 	EnvSim = "DSPY_SIM"
+	// EnvEmbedModel names the embedding model.
+	EnvEmbedModel = "DSPY_EMBED_MODEL"
 )
 
 // Defaults that BindFlags and DefaultOptions set. Open takes Options
@@ -49,6 +52,9 @@ const (
 	DefaultModel = "gpt-4o-mini"
 	// DefaultRetries is how often the command line's task LM retries a call.
 	DefaultRetries = 3
+	// DefaultSimEmbedModel is the embedding model asked of the simulated LM
+	// when none is named.
+	DefaultSimEmbedModel = "simlm-embed"
 	// DefaultTimeout bounds one LM call attempt on the command line.
 	DefaultTimeout = 2 * time.Minute
 )
@@ -82,6 +88,11 @@ type Options struct {
 	Model string
 	// PromptModel is the prompt model (default Model).
 	PromptModel string
+	// EmbedModel is the embedding model, served by the same endpoint, for
+	// optimizers and programs that embed (knn_fewshot). Empty means none
+	// against a real endpoint and DefaultSimEmbedModel against the
+	// simulated LM, which embeds for any model name.
+	EmbedModel string
 	// Timeout bounds one attempt of one call (0 takes the LM client's default).
 	Timeout time.Duration
 	// MaxRetries is how often the task LM retries a failed call itself, so

@@ -69,6 +69,7 @@ func Start(ctx context.Context, o Options) (_ *Worker, err error) {
 		TaskLM:      w.lms.Task,
 		PromptLM:    w.lms.Prompt,
 		Concurrency: o.Concurrency,
+		Embedder:    w.lms.AsEmbedder(),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("worker plugin: %w", err)

@@ -1,0 +1,57 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/durable-dspy/durable-dspy/dspy"
+	"github.com/durable-dspy/durable-dspy/dspy/evaluate"
+	"github.com/durable-dspy/durable-dspy/dspy/lm"
+	"github.com/durable-dspy/durable-dspy/dspy/optimize"
+	"github.com/durable-dspy/durable-dspy/dspy/spec"
+	"github.com/durable-dspy/durable-dspy/internal/exitcode"
+	"github.com/durable-dspy/durable-dspy/internal/testkit"
+	"github.com/durable-dspy/durable-dspy/simlm"
+)
+
+// knnState compiles knn_fewshot for the qa spec on the simulated LM and
+// writes the compiled program.
+func knnState(t *testing.T) string {
+	t.Helper()
+	srv, client := testkit.SimLM(t, simlm.Config{}, lm.Options{})
+	embedder, err := lm.NewEmbedder(lm.EmbedderOptions{Model: "simlm-embed", BaseURL: srv.URL(), APIKey: "x"})
+	require.NoError(t, err)
+	sp, err := spec.Parse([]byte(qaSpec))
+	require.NoError(t, err)
+	newProgram := func() (dspy.Module, error) { return sp.Build(nil) }
+	engine, err := optimize.NewLocalEngine(optimize.LocalOptions{Program: newProgram, Metric: evaluate.ExactMatch("answer"), TaskLM: client, Embedder: embedder})
+	require.NoError(t, err)
+	opt, err := optimize.New("knn_fewshot", json.RawMessage(`{"k": 2}`))
+	require.NoError(t, err)
+	program, err := newProgram()
+	require.NoError(t, err)
+	res, err := opt.Compile(context.Background(), engine, optimize.TaskFor(program, testkit.Arithmetic(1, 6), testkit.Arithmetic(2, 2)))
+	require.NoError(t, err)
+	b, err := res.Program.Encode()
+	require.NoError(t, err)
+	return writeFile(t, t.TempDir(), "knn.json", string(b))
+}
+
+// A compiled knn_fewshot program runs from the command line with the
+// simulated LM's embeddings, and says what it lacks against an endpoint
+// with no embedding model.
+func TestRunAnswersWithACompiledKNNProgram(t *testing.T) {
+	specPath, _, _ := fixture(t)
+	state := knnState(t)
+	r := runCLI(t, "run", "--spec", specPath, "--state", state, "--input", "question=What is 2 + 3?")
+	require.Equal(t, exitcode.OK, r.code, r.stderr)
+	assert.Contains(t, r.stdout, `"answer"`)
+
+	r = runCLI(t, "run", "--spec", specPath, "--state", state, "--input", "question=What is 2 + 3?", "--lm-base-url", "http://127.0.0.1:1/v1")
+	assert.NotEqual(t, exitcode.OK, r.code)
+	assert.Contains(t, r.stderr, "no embedder")
+}
