@@ -78,7 +78,7 @@ func newVersion(p Program, loaded Loaded) (*version, error) {
 		if p.LM == nil {
 			return nil, errors.New("no LM: set Program.LM")
 		}
-		runner = moduleRunner{module: loaded.Module, lm: p.LM}
+		runner = moduleRunner{module: loaded.Module, lm: p.LM, embedder: p.Embedder}
 	}
 	dec, err := newInputDecoder(loaded.Signature)
 	if err != nil {

@@ -30,6 +30,9 @@ type Program struct {
 	// Model names the model in listings, metrics and logs; empty means
 	// LM.ModelName().
 	Model string
+	// Embedder embeds the inputs of a program that looks up its demos by
+	// similarity (a compiled knn_fewshot program); nil when none does.
+	Embedder dspy.Embedder
 	// Limits bound the program's admission; zero fields take the handler's
 	// defaults.
 	Limits Limits
@@ -302,8 +305,17 @@ func buildWithState(newModule func() (dspy.Module, error), st *dspy.ProgramState
 
 // moduleRunner runs an in-process module with the program's LM.
 type moduleRunner struct {
-	module dspy.Module
-	lm     dspy.LM
+	module   dspy.Module
+	lm       dspy.LM
+	embedder dspy.Embedder
+}
+
+// context gives ctx the runner's LM, and its embedder when it has one.
+func (r moduleRunner) context(ctx context.Context) context.Context {
+	if r.embedder != nil {
+		ctx = dspy.WithEmbedder(ctx, r.embedder)
+	}
+	return dspy.WithLM(ctx, r.lm)
 }
 
 func (r moduleRunner) Run(ctx context.Context, inputs dspy.Example) (dspy.Example, dspy.Usage, error) {
@@ -311,6 +323,6 @@ func (r moduleRunner) Run(ctx context.Context, inputs dspy.Example) (dspy.Exampl
 	// dspy.CallLM, failed and retried ones included, whatever the module
 	// itself reports.
 	ctx, usage := dspy.TrackUsage(ctx)
-	pred, err := dspy.CallProgram(dspy.WithLM(ctx, r.lm), r.module, inputs)
+	pred, err := dspy.CallProgram(r.context(ctx), r.module, inputs)
 	return pred.Example, usage.Usage(), err
 }

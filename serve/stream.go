@@ -130,7 +130,7 @@ func (h *Handler) runStream(client context.Context, c *call, s *slot, v *version
 	ctx, tracker := dspy.TrackUsage(ctx)
 	c.sse.start()
 	var outputs dspy.Example
-	for ev, err := range streamer.Stream(dspy.WithLM(ctx, mr.lm), inputs) {
+	for ev, err := range streamer.Stream(mr.context(ctx), inputs) {
 		switch {
 		case err != nil:
 			return dspy.Example{}, tracker.Usage(), classifyRunError(err, client, ctx)

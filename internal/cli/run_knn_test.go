@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"encoding/json"
+	"net/http"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -54,4 +55,15 @@ func TestRunAnswersWithACompiledKNNProgram(t *testing.T) {
 	r = runCLI(t, "run", "--spec", specPath, "--state", state, "--input", "question=What is 2 + 3?", "--lm-base-url", "http://127.0.0.1:1/v1")
 	assert.NotEqual(t, exitcode.OK, r.code)
 	assert.Contains(t, r.stderr, "no embedder")
+}
+
+// starter serve answers with a compiled knn_fewshot program: the served
+// program embeds each request's inputs with the simulated LM's embeddings.
+func TestServeAnswersWithACompiledKNNProgram(t *testing.T) {
+	specPath, _, _ := fixture(t)
+	s := startServe(t, nil, "--spec", specPath, "--state", knnState(t), "--name", "qa")
+	code, _, body := call(t, http.MethodPost, s.url+"/v1/programs/qa", "", `{"question": "What is 2 + 3?"}`)
+	assert.Equal(t, http.StatusOK, code, string(body))
+	assert.Contains(t, string(body), `"answer"`)
+	assert.Equal(t, 0, s.stop(), s.stderr.String())
 }

@@ -91,7 +91,7 @@ const (
 // --sim applies, since each model alias carries its own settings.
 var serveLMFlags = []string{
 	lmconfig.FlagBaseURL, lmconfig.FlagModel, lmconfig.FlagTimeout, lmconfig.FlagMaxRetries,
-	lmconfig.FlagMaxConcurrency, lmconfig.FlagRPS, lmconfig.FlagCacheDir, lmconfig.FlagSim,
+	lmconfig.FlagMaxConcurrency, lmconfig.FlagRPS, lmconfig.FlagCacheDir, lmconfig.FlagSim, lmconfig.FlagEmbedModel,
 }
 
 func newServeCmd(a *app) *cobra.Command {
@@ -300,6 +300,7 @@ func (a *app) flagPlan(ctx context.Context, f *serveFlags, logger *slog.Logger) 
 			return nil, err
 		}
 		program.LM = clients.Task
+		program.Embedder = clients.AsEmbedder() // a compiled knn_fewshot program embeds its inputs
 		plan.lmDesc, plan.closers = clients.Description(), []func() error{clients.Close}
 	}
 	plan.setup = &serve.Setup{
