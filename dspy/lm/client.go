@@ -236,6 +236,17 @@ func (c *Client) Call(ctx context.Context, req dspy.LMRequest) (dspy.LMResponse,
 
 	resp, sent, err := c.send(ctx, req.Model, body)
 	if err != nil {
+		return c.settle(start, key, req, dspy.LMResponse{}, sent, err)
+	}
+	return c.settle(start, key, req, resp, sent, nil)
+}
+
+// settle ends a call that reached the network: it counts the attempts the
+// server answered, prices and caches a reply, and accounts for the call in
+// the client's usage and history. A failure returns a response that counts
+// the answered attempts and nothing else, beside err.
+func (c *Client) settle(start time.Time, key string, req dspy.LMRequest, resp dspy.LMResponse, sent sendCount, err error) (dspy.LMResponse, error) {
+	if err != nil {
 		failed := dspy.LMResponse{Model: req.Model, Usage: dspy.Usage{Calls: sent.answered}}
 		c.addUsage(failed.Usage)
 		c.record(start, req, failed, sent.attempts, err)

@@ -76,22 +76,7 @@ func (c *Client) Stream(ctx context.Context, req dspy.LMRequest, onChunk func(ds
 			err = c.contextError(ctx, req.Model, midReply)
 		}
 	}
-	if err != nil {
-		failed := dspy.LMResponse{Model: req.Model, Usage: dspy.Usage{Calls: sent.answered}}
-		c.addUsage(failed.Usage)
-		c.record(start, req, failed, sent.attempts, err)
-		return failed, err
-	}
-	resp.Usage.Calls = sent.answered
-	if p, ok := c.price(resp.Model, req.Model); ok {
-		resp.Usage.Cost = p.Cost(resp.Usage.PromptTokens, resp.Usage.CompletionTokens)
-	}
-	if c.cache != nil {
-		c.cache.Put(key, resp)
-	}
-	c.addUsage(resp.Usage)
-	c.record(start, req, resp, sent.attempts, nil)
-	return resp, nil
+	return c.settle(start, key, req, resp, sent, err)
 }
 
 // streamAttempt sends one streaming request and reads its events to the
