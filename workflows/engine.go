@@ -155,17 +155,7 @@ func (e *temporalEngine) Prompt(_ context.Context, call optimize.PromptCall) ([]
 		Summary:          labelOr(call.Label, "prompt model call"),
 	}
 	var out activities.PromptOutput
-	attempt := func(ctx workflow.Context, attempts int32) error {
-		ctx = activityOptions(ctx, opts, attempts, activities.ErrTypeConfig, activities.ErrTypeBadRequest)
-		return workflow.ExecuteActivity(ctx, activities.PromptName, activities.PromptInput{Call: call}).Get(ctx, &out)
-	}
-	var err error
-	if e.outageLimit <= 0 {
-		err = attempt(e.ctx, promptAttempts)
-	} else {
-		err = e.withOutageLimit(e.ctx, attempt, nil)
-	}
-	if err != nil {
+	if err := e.singleCall(opts, activities.PromptName, activities.PromptInput{Call: call}, &out); err != nil {
 		e.ctl.spend(activities.UsageOfError(err))
 		return nil, err
 	}
@@ -247,4 +237,19 @@ func isContinueAsNew(err error) (optimize.Checkpoint, bool) {
 		return can.cp, true
 	}
 	return optimize.Checkpoint{}, false
+}
+
+// singleCall runs one activity that makes a single LM or embedding call,
+// whose only retrier is Temporal's policy: a bounded number of attempts, or,
+// under an outage limit, attempts until the outage lasts too long. Bad
+// configuration and bad requests are not retried.
+func (e *temporalEngine) singleCall(opts workflow.ActivityOptions, activity string, input, out any) error {
+	attempt := func(ctx workflow.Context, attempts int32) error {
+		ctx = activityOptions(ctx, opts, attempts, activities.ErrTypeConfig, activities.ErrTypeBadRequest)
+		return workflow.ExecuteActivity(ctx, activity, input).Get(ctx, out)
+	}
+	if e.outageLimit <= 0 {
+		return attempt(e.ctx, promptAttempts)
+	}
+	return e.withOutageLimit(e.ctx, attempt, nil)
 }

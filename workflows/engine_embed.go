@@ -25,17 +25,7 @@ func (e *temporalEngine) Embed(_ context.Context, call optimize.EmbedCall) ([][]
 		Summary:             labelOr(call.Label, "embed"),
 	}
 	var out activities.EmbedOutput
-	attempt := func(ctx workflow.Context, attempts int32) error {
-		ctx = activityOptions(ctx, opts, attempts, activities.ErrTypeConfig, activities.ErrTypeBadRequest)
-		return workflow.ExecuteActivity(ctx, activities.EmbedName, activities.EmbedInput{Call: call}).Get(ctx, &out)
-	}
-	var err error
-	if e.outageLimit <= 0 {
-		err = attempt(e.ctx, promptAttempts)
-	} else {
-		err = e.withOutageLimit(e.ctx, attempt, nil)
-	}
-	if err != nil {
+	if err := e.singleCall(opts, activities.EmbedName, activities.EmbedInput{Call: call}, &out); err != nil {
 		e.ctl.spend(activities.UsageOfError(err))
 		return nil, err
 	}
