@@ -133,19 +133,7 @@ type SpecSource struct {
 // Load reads the spec and state and builds a fresh module: the spec's
 // program, or, when the state is a compiled ensemble's, the ensemble of it.
 func (s SpecSource) Load(ctx context.Context) (Loaded, error) {
-	origin, st, err := readStateFile(s.StateFile)
-	if err != nil {
-		return Loaded{}, err
-	}
-	loaded, err := s.load(st)
-	if err != nil {
-		return Loaded{}, err
-	}
-	if origin.Kind == "" {
-		origin.Kind = "spec"
-	}
-	loaded.Origin = origin
-	return loaded, nil
+	return loadStateFile(s.StateFile, "spec", s.load)
 }
 
 // LoadWithState builds the spec's program for st instead of the state file.
@@ -199,19 +187,7 @@ type FactorySource struct {
 // Load calls New and applies the state file; a compiled ensemble's state
 // builds the ensemble of New's program.
 func (s FactorySource) Load(ctx context.Context) (Loaded, error) {
-	origin, st, err := readStateFile(s.StateFile)
-	if err != nil {
-		return Loaded{}, err
-	}
-	loaded, err := s.load(st)
-	if err != nil {
-		return Loaded{}, err
-	}
-	if origin.Kind == "" {
-		origin.Kind = "code"
-	}
-	loaded.Origin = origin
-	return loaded, nil
+	return loadStateFile(s.StateFile, "code", s.load)
 }
 
 // LoadWithState builds the program for st instead of the state file.
@@ -325,4 +301,22 @@ func (r moduleRunner) Run(ctx context.Context, inputs dspy.Example) (dspy.Exampl
 	ctx, usage := dspy.TrackUsage(ctx)
 	pred, err := dspy.CallProgram(r.context(ctx), r.module, inputs)
 	return pred.Example, usage.Usage(), err
+}
+
+// loadStateFile reads the state file (none when path is empty), builds the
+// program for it with build, and names its origin: the file's own, or kind.
+func loadStateFile(path, kind string, build func(*dspy.ProgramState) (Loaded, error)) (Loaded, error) {
+	origin, st, err := readStateFile(path)
+	if err != nil {
+		return Loaded{}, err
+	}
+	loaded, err := build(st)
+	if err != nil {
+		return Loaded{}, err
+	}
+	if origin.Kind == "" {
+		origin.Kind = kind
+	}
+	loaded.Origin = origin
+	return loaded, nil
 }
