@@ -99,11 +99,15 @@
 // reasoning, answer)" over "Predict(...)" over "chat gpt-4o-mini", the LM
 // span carrying the GenAI semantic conventions (gen_ai.request.model,
 // gen_ai.usage.input_tokens, ...) and the call's cost and cache hit.
-// CallProgram gives a user module a span of its own and names predictor
+// Embedder calls made through CallEmbedder are "embeddings MODEL" spans
+// (input tokens, vector size), and each tool call a ReAct agent makes is an
+// "execute_tool NAME" span under the agent's (gen_ai.tool.name,
+// gen_ai.tool.call.id), failures classified in error.type. CallProgram gives a user module a span of its own and names predictor
 // spans by their paths. Spans go to OpenTelemetry's global provider, so
 // tracing is off, and costs nothing measurable, until a program installs
 // one (the binaries do when the standard OTEL_* variables ask; see package
 // worker/tracing); WithTracing picks a provider per context. Prompts and
-// replies are recorded only on request (TracingOptions.CaptureContent or
-// EnvCaptureContent); API keys never are.
+// replies, and tool arguments and results, are recorded only on request
+// (TracingOptions.CaptureContent or EnvCaptureContent); texts to embed and
+// API keys never are.
 package dspy

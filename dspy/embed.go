@@ -28,22 +28,34 @@ func (f EmbedderFunc) Embed(ctx context.Context, texts []string) ([][]float32, U
 // CallEmbedder calls e and counts the call's usage in the context's usage
 // trackers (see TrackUsage), failed calls included, as CallLM does for LMs.
 // It also checks what every caller would otherwise have to: one vector per
-// text, all of one length.
+// text, all of one length. The call is traced as an embeddings span (see
+// TracingOptions) under the context's span.
 func CallEmbedder(ctx context.Context, e Embedder, texts []string) ([][]float32, Usage, error) {
+	ctx, span := startEmbedSpan(ctx, e, texts)
 	vecs, u, err := e.Embed(ctx, texts)
 	if t, ok := ctx.Value(usageKey).(*UsageTracker); ok {
 		t.Add(u)
 	}
+	if err == nil {
+		err = checkVectors(vecs, len(texts))
+	}
+	span.endEmbed(vecs, u, err)
 	if err != nil {
 		return nil, u, err
 	}
-	if len(vecs) != len(texts) {
-		return nil, u, fmt.Errorf("embedder returned %d vectors for %d texts", len(vecs), len(texts))
+	return vecs, u, nil
+}
+
+// checkVectors reports an embedder's reply that is not one vector per text,
+// all of one length.
+func checkVectors(vecs [][]float32, texts int) error {
+	if len(vecs) != texts {
+		return fmt.Errorf("embedder returned %d vectors for %d texts", len(vecs), texts)
 	}
 	for i, v := range vecs {
 		if len(v) != len(vecs[0]) {
-			return nil, u, fmt.Errorf("embedder returned vectors of %d and %d dimensions (texts 0 and %d)", len(vecs[0]), len(v), i)
+			return fmt.Errorf("embedder returned vectors of %d and %d dimensions (texts 0 and %d)", len(vecs[0]), len(v), i)
 		}
 	}
-	return vecs, u, nil
+	return nil
 }

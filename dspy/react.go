@@ -236,11 +236,24 @@ func (r *ReAct) maxIters(inputs Example) (int, error) {
 }
 
 // runTool calls the named tool and returns the observation: its result, or the
-// error text DSPy shows the agent so it can correct itself.
+// error text DSPy shows the agent so it can correct itself. The call is
+// traced as a tool-execution span under the agent's.
 func (r *ReAct) runTool(ctx context.Context, name string, args any) any {
 	tool := r.byName[name]
+	ctx, span := startToolSpan(ctx, tool, name, "", args)
+	result, err := callTool(ctx, tool, name, args)
+	span.end(result, err)
+	if err != nil {
+		return fmt.Sprintf("Execution error in %s: %v", name, err)
+	}
+	return result
+}
+
+// callTool runs tool (nil when the agent named none it has) on the
+// arguments a text-mode step wrote.
+func callTool(ctx context.Context, tool *Tool, name string, args any) (any, error) {
 	if tool == nil {
-		return fmt.Sprintf("Execution error in %s: there is no tool named %q", name, name)
+		return nil, noToolError{name: name}
 	}
 	var argMap map[string]any
 	switch a := args.(type) {
@@ -251,14 +264,16 @@ func (r *ReAct) runTool(ctx context.Context, name string, args any) any {
 	case nil:
 		argMap = map[string]any{}
 	default:
-		return fmt.Sprintf("Execution error in %s: next_tool_args must be a JSON object, got %s", name, ValueString(args))
+		return nil, fmt.Errorf("next_tool_args must be a JSON object, got %s", ValueString(args))
 	}
-	result, err := tool.Call(ctx, argMap)
-	if err != nil {
-		return fmt.Sprintf("Execution error in %s: %v", name, err)
-	}
-	return result
+	return tool.Call(ctx, argMap)
 }
+
+// noToolError is a text-mode step naming a tool the agent was not offered;
+// its text is what the agent is shown.
+type noToolError struct{ name string }
+
+func (e noToolError) Error() string { return fmt.Sprintf("there is no tool named %q", e.name) }
 
 // callWithTruncation calls m with the formatted trajectory, dropping the oldest
 // steps when the LM says the prompt exceeds its context window. It returns the

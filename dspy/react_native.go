@@ -137,12 +137,15 @@ func (tc ToolCalls) calls(name string) bool {
 // call order: each tool's result, or the error text DSPy shows the agent
 // ("Execution error in NAME: ...") for an unknown tool, arguments that break
 // the schema or a failing tool. Calls run concurrently, except under a
-// ToolRunner (a durable runtime records them one after another).
+// ToolRunner (a durable runtime records them one after another); each is
+// traced as a tool-execution span under the agent's.
 func (r *ReAct) runToolCalls(ctx context.Context, tc ToolCalls) []any {
 	observations := make([]any, len(tc.Calls))
 	run := func(i int) {
 		c := tc.Calls[i]
+		ctx, span := startToolSpan(ctx, r.byName[c.Name], c.Name, c.ID, c.Args)
 		result, err := c.Execute(ctx, r.tools...)
+		span.end(result, err)
 		if err != nil {
 			observations[i] = fmt.Sprintf("Execution error in %s: %v", c.Name, err)
 			return

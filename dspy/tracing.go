@@ -52,15 +52,18 @@ type TracingOptions struct {
 	// context, as durable runs do inside workflow code.
 	TracerProvider trace.TracerProvider
 	// CaptureContent records the messages sent to LMs and their replies in
-	// LM spans (gen_ai.input.messages, gen_ai.output.messages). Prompts and
-	// replies may hold personal data, so it is off unless set here or, for
-	// contexts without TracingOptions, by EnvCaptureContent.
+	// LM spans (gen_ai.input.messages, gen_ai.output.messages), and the
+	// arguments and results of tool calls in tool spans
+	// (gen_ai.tool.call.arguments, gen_ai.tool.call.result). Prompts,
+	// replies and tool data may hold personal data, so it is off unless set
+	// here or, for contexts without TracingOptions, by EnvCaptureContent.
 	CaptureContent bool
 }
 
 type tracingKey struct{}
 
-// WithTracing returns a context whose module and LM calls are traced as o says.
+// WithTracing returns a context whose module, LM, embedder and tool calls are
+// traced as o says.
 func WithTracing(ctx context.Context, o TracingOptions) context.Context {
 	return context.WithValue(ctx, tracingKey{}, o)
 }
@@ -269,6 +272,7 @@ func errorType(err error) string {
 	var lmErr *LMError
 	var parseErr *ParseError
 	var inputErr *InputError
+	var unknownTool *UnknownToolError
 	switch {
 	case errors.As(err, &lmErr):
 		return string(lmErr.Kind)
@@ -276,6 +280,8 @@ func errorType(err error) string {
 		return "parse_error"
 	case errors.As(err, &inputErr):
 		return "input_error"
+	case errors.As(err, &unknownTool), errors.As(err, new(noToolError)):
+		return "unknown_tool"
 	case errors.Is(err, context.Canceled):
 		return "canceled"
 	case errors.Is(err, context.DeadlineExceeded):

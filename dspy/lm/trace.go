@@ -39,3 +39,12 @@ func traceRetry(ctx context.Context, attempt int, failure *dspy.LMError, wait ti
 	}
 	span.AddEvent("retry", trace.WithAttributes(attrs...))
 }
+
+var _ dspy.LMServer = (*Embedder)(nil)
+
+// Provider is "openai", as for Client: embeddings spans carry it with the
+// server's address.
+func (e *Embedder) Provider() string { return e.c.Provider() }
+
+// ServerURL is the base URL requests go to, without any user:password.
+func (e *Embedder) ServerURL() string { return e.c.ServerURL() }
