@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strings"
 	"time"
+	"unicode"
 
 	"gopkg.in/yaml.v3"
 )
@@ -32,6 +33,17 @@ import (
 //	    state: qa.optimized.json
 //	    model: fast
 //	    limits: {max_concurrent: 32, request_timeout: 60s}
+//	  - name: qa-knn
+//	    spec: qa.yaml
+//	    state: qa.knn.json
+//	    model: fast
+//	    embed_model: text-embedding-3-small
+//
+// A program that embeds each request's inputs (a compiled knn_fewshot
+// program) needs an embedding model: embed_model, under the program or
+// under its model alias for every program on it, names one served at the
+// alias's endpoint with the alias's key, timeout, retries and cache, as
+// "starter serve --embed-model" does beside the --lm-* flags.
 //
 // Unknown keys are errors naming the key, so a typo never silently changes
 // the service.
@@ -113,6 +125,11 @@ type ModelConfig struct {
 	MaxConcurrency int           `yaml:"max_concurrency"`
 	MaxRetries     *int          `yaml:"max_retries"`
 	Timeout        time.Duration `yaml:"timeout"`
+	// EmbedModel is the embedding model at this endpoint that the programs
+	// on this alias embed their inputs with (a compiled knn_fewshot
+	// program does); empty means none, unless a program names its own.
+	// Durable programs embed on the worker and ignore it.
+	EmbedModel string `yaml:"embed_model"`
 }
 
 // ProgramConfig is one served program: where it comes from (a spec file or
@@ -130,8 +147,13 @@ type ProgramConfig struct {
 	// Model names an entry of models. A durable program may leave it out:
 	// the worker's LM client makes its calls, asked for the alias's model
 	// name when one is given (the alias's endpoint and key are not used).
-	Model  string       `yaml:"model"`
-	Limits LimitsConfig `yaml:"limits"`
+	Model string `yaml:"model"`
+	// EmbedModel is the embedding model this program embeds its inputs
+	// with, at its model alias's endpoint; empty means the alias's
+	// embed_model. Not for a durable program: its worker embeds
+	// (starter worker --embed-model).
+	EmbedModel string       `yaml:"embed_model"`
+	Limits     LimitsConfig `yaml:"limits"`
 	// Durable runs each request as a Temporal workflow on a durable-dspy
 	// worker, each LM and tool call an activity (see package serve/durable).
 	Durable bool `yaml:"durable"`
@@ -237,6 +259,9 @@ func (c *Config) Validate() error {
 		if m.MaxTokens < 0 || m.MaxConcurrency < 0 || m.Timeout < 0 || (m.MaxRetries != nil && *m.MaxRetries < 0) {
 			bad("models.%s: limits must not be negative", name)
 		}
+		if err := checkEmbedModel(m.EmbedModel); err != nil {
+			bad("models.%s: %v", name, err)
+		}
 	}
 	if len(c.Programs) == 0 {
 		bad("programs: list at least one program")
@@ -269,6 +294,11 @@ func (c *Config) Validate() error {
 		} else if _, ok := c.Models[p.Model]; !ok {
 			bad("%s: model %q is not defined under models (defined: %s)", where, p.Model, strings.Join(sortedKeys(c.Models), ", "))
 		}
+		if err := checkEmbedModel(p.EmbedModel); err != nil {
+			bad("%s: %v", where, err)
+		} else if p.EmbedModel != "" && p.Durable {
+			bad("%s: embed_model does not apply to a durable program: its worker embeds; start the worker with --embed-model", where)
+		}
 		l := p.Limits
 		if l.MaxConcurrent < 0 || l.MaxQueue < 0 || l.QueueTimeout < 0 || l.RequestTimeout < 0 {
 			bad("%s: limits must not be negative", where)
@@ -276,6 +306,15 @@ func (c *Config) Validate() error {
 	}
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("serve config: %w", err)
+	}
+	return nil
+}
+
+// checkEmbedModel rejects an embedding model name no endpoint could serve:
+// one that is blank or holds whitespace, usually a YAML slip.
+func checkEmbedModel(name string) error {
+	if name != "" && (strings.TrimSpace(name) == "" || strings.ContainsFunc(name, unicode.IsSpace)) {
+		return fmt.Errorf("embed_model %q: name an embedding model without spaces, e.g. text-embedding-3-small", name)
 	}
 	return nil
 }

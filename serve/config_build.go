@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/durable-dspy/durable-dspy/dspy"
 	"github.com/durable-dspy/durable-dspy/dspy/lm"
 	"github.com/durable-dspy/durable-dspy/dspy/spec"
 )
@@ -90,7 +91,7 @@ func (c *Config) Build(env BuildEnv) (*Setup, error) {
 		return fail(err)
 	}
 	setup.Options.Auth = auth
-	clients := map[string]*lm.Client{}
+	endpoints := map[string]*endpoint{}
 	for _, pc := range c.Programs {
 		if pc.Durable {
 			src, err := durableSource(pc, c.Models[pc.Model].Model, env)
@@ -106,19 +107,29 @@ func (c *Config) Build(env BuildEnv) (*Setup, error) {
 			})
 			continue
 		}
-		client, ok := clients[pc.Model]
+		ep, ok := endpoints[pc.Model]
 		if !ok {
-			if client, err = setup.newClient(pc.Model, c.Models[pc.Model], getenv); err != nil {
+			if ep, err = setup.newEndpoint(pc.Model, c.Models[pc.Model], getenv); err != nil {
 				return fail(err)
 			}
-			clients[pc.Model] = client
+			endpoints[pc.Model] = ep
+		}
+		embedModel := pc.EmbedModel
+		if embedModel == "" {
+			embedModel = c.Models[pc.Model].EmbedModel
+		}
+		var embedder dspy.Embedder
+		if embedModel != "" {
+			if embedder, err = ep.embedder(embedModel); err != nil {
+				return fail(fmt.Errorf("serve config: program %s: embed_model %s: %w", pc.Name, embedModel, err))
+			}
 		}
 		src, err := programSource(pc, env, false)
 		if err != nil {
 			return fail(fmt.Errorf("serve config: program %s: %w", pc.Name, err))
 		}
 		setup.Options.Programs = append(setup.Options.Programs, Program{
-			Name: pc.Name, Source: src, LM: client, Limits: pc.Limits.Limits(),
+			Name: pc.Name, Source: src, LM: ep.client, Embedder: embedder, Limits: pc.Limits.Limits(),
 		})
 	}
 	return setup, nil
@@ -159,7 +170,16 @@ func programSource(pc ProgramConfig, env BuildEnv, toolsElsewhere bool) (Source,
 	return src, nil
 }
 
-func (s *Setup) newClient(alias string, m ModelConfig, getenv func(string) string) (*lm.Client, error) {
+// endpoint is a model alias made real: its LM client, and the embedders
+// its programs ask of the same endpoint, which share its key, limits and
+// cache.
+type endpoint struct {
+	opts      lm.Options
+	client    *lm.Client
+	embedders map[string]*lm.Embedder
+}
+
+func (s *Setup) newEndpoint(alias string, m ModelConfig, getenv func(string) string) (*endpoint, error) {
 	opts := lm.Options{
 		Model: m.Model, BaseURL: m.BaseURL, Temperature: m.Temperature, MaxTokens: m.MaxTokens,
 		MaxConcurrency: m.MaxConcurrency, MaxRetries: lm.DefaultMaxRetries, Timeout: m.Timeout,
@@ -187,7 +207,25 @@ func (s *Setup) newClient(alias string, m ModelConfig, getenv func(string) strin
 	if err != nil {
 		return nil, fmt.Errorf("serve config: models.%s: %w", alias, err)
 	}
-	return client, nil
+	return &endpoint{opts: opts, client: client, embedders: map[string]*lm.Embedder{}}, nil
+}
+
+// embedder returns the endpoint's embedder for model, one per model. Its
+// vectors are cached, by text, in the alias's cache beside the replies.
+func (e *endpoint) embedder(model string) (*lm.Embedder, error) {
+	if emb, ok := e.embedders[model]; ok {
+		return emb, nil
+	}
+	o := e.opts
+	emb, err := lm.NewEmbedder(lm.EmbedderOptions{
+		Model: model, BaseURL: o.BaseURL, APIKey: o.APIKey, Timeout: o.Timeout, MaxRetries: o.MaxRetries,
+		MaxConcurrency: o.MaxConcurrency, Cache: o.Cache,
+	})
+	if err != nil {
+		return nil, err
+	}
+	e.embedders[model] = emb
+	return emb, nil
 }
 
 // Resolve reads the tokens a names and returns the handler's Auth; getenv

@@ -116,5 +116,8 @@
 // # Config
 //
 // LoadConfig reads a serve.yaml (programs, model aliases, server settings;
-// unknown keys are errors) and Config.Build turns it into Options.
+// unknown keys are errors) and Config.Build turns it into Options. A program
+// that embeds its inputs (a compiled knn_fewshot program) gets its embedder
+// from embed_model, set on the program or on its model alias; one left
+// without fails to load (ErrNoEmbedder) rather than failing every request.
 package serve

@@ -2,7 +2,9 @@ package serve
 
 import (
 	"net/http"
+	"strings"
 	"testing"
+	"unicode"
 
 	"github.com/stretchr/testify/require"
 
@@ -16,6 +18,8 @@ func FuzzParseConfig(f *testing.F) {
 	f.Add([]byte("models: {m: {model: x}}\nprograms: [{name: a, spec: a.yaml, model: m}]"))
 	f.Add([]byte("server: {queue_timeout: 1h, auth: {tokens_file: t}}\nmodels: {m: {model: x, cache: disk, cache_dir: d}}\nprograms: [{name: a, program: p, from_run: r, model: m}]"))
 	f.Add([]byte("programs: [{name: a, state: s, from_run: r}]"))
+	f.Add([]byte("models: {m: {model: x, embed_model: e}}\nprograms: [{name: a, spec: a.yaml, model: m, embed_model: f}]"))
+	f.Add([]byte("models: {m: {model: x, embed_model: ' '}}\nprograms: [{name: a, spec: a.yaml, durable: true, embed_model: e}]"))
 	f.Add([]byte("{"))
 	f.Add([]byte("--- !!binary"))
 	f.Fuzz(func(t *testing.T, data []byte) {
@@ -27,6 +31,11 @@ func FuzzParseConfig(f *testing.F) {
 		for _, p := range c.Programs {
 			require.False(t, p.State != "" && p.FromRun != "", "state and from_run accepted together")
 			require.Contains(t, c.Models, p.Model)
+			require.False(t, p.Durable && p.EmbedModel != "", "embed_model accepted on a durable program")
+			require.False(t, strings.ContainsFunc(p.EmbedModel, unicode.IsSpace), "embed_model %q accepted", p.EmbedModel)
+		}
+		for _, m := range c.Models {
+			require.False(t, strings.ContainsFunc(m.EmbedModel, unicode.IsSpace), "embed_model %q accepted", m.EmbedModel)
 		}
 	})
 }

@@ -78,6 +78,9 @@ func newVersion(p Program, loaded Loaded) (*version, error) {
 		if p.LM == nil {
 			return nil, errors.New("no LM: set Program.LM")
 		}
+		if p.Embedder == nil && needsEmbedder(loaded.Module) {
+			return nil, ErrNoEmbedder
+		}
 		runner = moduleRunner{module: loaded.Module, lm: p.LM, embedder: p.Embedder}
 	}
 	dec, err := newInputDecoder(loaded.Signature)

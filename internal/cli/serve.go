@@ -116,6 +116,11 @@ given with --config (--addr, --max-concurrent, ...) override the file. A model
 alias with base_url "sim", or with neither base_url nor api_key_env while
 $OPENAI_API_KEY and $OPENAI_BASE_URL are unset, uses the simulated LM (--sim).
 
+A compiled knn_fewshot program embeds each request's inputs, so it needs an
+embedding model: --embed-model with --spec, or embed_model under the program
+or its model alias in the config (the simulated LM embeds without one). One
+without fails at start, naming the program.
+
 Bearer tokens come from $` + EnvServeTokens + ` and/or --auth-token-file (commas or
 newlines between tokens); with none, every request is let in.
 
@@ -221,6 +226,9 @@ func checkServeFlags(cmd *cobra.Command, f *serveFlags) error {
 			if fs.Changed(name) {
 				return usagef("--%s and --%s exclude each other: a config file names its programs; drop --%s or serve one program without --%s", name, flagServeConfig, name, flagServeConfig)
 			}
+		}
+		if fs.Changed(lmconfig.FlagEmbedModel) {
+			return usagef("--%s does not apply with --%s: set embed_model under the model alias, or under the program, in the config file", lmconfig.FlagEmbedModel, flagServeConfig)
 		}
 		for _, name := range serveLMFlags {
 			if name != lmconfig.FlagSim && fs.Changed(name) {
@@ -450,7 +458,7 @@ func (a *app) simulateAliases(cfg *serve.Config, plan *servePlan) (string, bool,
 			if base == "" {
 				base = "$" + lm.EnvBaseURL + " or " + lm.DefaultBaseURL
 			}
-			descs = append(descs, fmt.Sprintf("%s=%s at %s", alias, m.Model, base))
+			descs = append(descs, fmt.Sprintf("%s=%s at %s%s", alias, m.Model, base, embedDesc(m.EmbedModel)))
 			continue
 		}
 		if sim == nil {
@@ -465,10 +473,22 @@ func (a *app) simulateAliases(cfg *serve.Config, plan *servePlan) (string, bool,
 			plan.closers = append(plan.closers, sim.Close)
 		}
 		m.BaseURL, m.APIKeyEnv = sim.URL(), simKeyEnv
+		if m.EmbedModel == "" {
+			// As with --sim and no --embed-model: the simulator embeds too.
+			m.EmbedModel = lmconfig.DefaultSimEmbedModel
+		}
 		cfg.Models[alias] = m
-		descs = append(descs, fmt.Sprintf("%s=%s on the simulated LM at %s", alias, m.Model, sim.URL()))
+		descs = append(descs, fmt.Sprintf("%s=%s on the simulated LM at %s%s", alias, m.Model, sim.URL(), embedDesc(m.EmbedModel)))
 	}
 	return strings.Join(descs, "; "), sim != nil, nil
+}
+
+// embedDesc names an alias's embedding model in the start-up banner.
+func embedDesc(model string) string {
+	if model == "" {
+		return ""
+	}
+	return ", embeddings " + model
 }
 
 // sortedAliases lists the aliases the programs use, in a stable order.
