@@ -350,7 +350,9 @@ KINDS["tool_calls"] = (
         ),
     },
 )
-KINDS["tool_calls_text"] = (KINDS["tool_calls"][0], KINDS["tool_calls"][1])
+# The same Predict with a chat adapter that does not call natively: the tools
+# are written into the prompt, and the demos' calls as JSON.
+KINDS["tool_calls_text"] = KINDS["tool_calls"]
 
 # Ensemble().compile(programs) returns a module holding the members in its
 # list attribute `programs`; its predictors are programs[i] or programs[i].PATH.
