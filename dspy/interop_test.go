@@ -19,7 +19,8 @@ import (
 // program as this package saves it; dspy-saved-KIND.json the same program
 // built and saved by DSPy 3.3.1; each one's .dspy.json is what DSPy made of it
 // (scripts/golden/interop.py: the instructions and demos it loaded and the
-// messages its ChatAdapter formats for one call of each predictor).
+// messages its adapter formats for one call of each predictor, with the
+// request's tools when the adapter calls them natively).
 const (
 	interopDir = "testdata/interop"
 	// envUpdateInterop rewrites the go-saved files from interopCases; rerun
@@ -33,6 +34,16 @@ type interopCase struct {
 	kind       string
 	new        func(t *testing.T) dspy.Module
 	predictors []interopPredictor
+	// saved, when set, is the state an optimizer writes for the built
+	// program (an ensemble's, a compiled KNNFewShot program's); otherwise
+	// the program's own state is saved.
+	saved func(t *testing.T, built dspy.Module) dspy.ProgramState
+	// unsortedDemoObjects marks demos holding objects whose keys are not in
+	// alphabetical order (a ToolCalls value's "name" before "args"). A bare
+	// ProgramState, knowing no field types, decodes them as maps and writes
+	// them back sorted; loaded into the program they are typed again and
+	// save as DSPy wrote them.
+	unsortedDemoObjects bool
 }
 
 // interopPredictor is one predictor's instructions ("" keeps the program's
@@ -42,6 +53,9 @@ type interopPredictor struct {
 	instructions string
 	demos        []dspy.Example
 	inputs       dspy.Example
+	// agentTools passes the agent's own tools ("finish" last) as the input
+	// "tools", as a native ReAct calls its react step.
+	agentTools bool
 }
 
 // build returns the case's program as an optimizer leaves it.
@@ -58,6 +72,17 @@ func (c interopCase) build(t *testing.T) dspy.Module {
 		p.Demos = ip.demos
 	}
 	return m
+}
+
+// state returns the state saved for the case's program as an optimizer
+// leaves it.
+func (c interopCase) state(t *testing.T) dspy.ProgramState {
+	t.Helper()
+	built := c.build(t)
+	if c.saved != nil {
+		return c.saved(t, built)
+	}
+	return dspy.StateOf(built)
 }
 
 func (c interopCase) file(prefix, suffix string) string {
@@ -313,6 +338,12 @@ type dspyRecord struct {
 		Instructions string          `json:"instructions"`
 		Demos        int             `json:"demos"`
 		Messages     []goldenMessage `json:"messages"`
+		// Tools is the request's "tools" field, for a predictor whose
+		// adapter calls tools natively; absent otherwise.
+		Tools []json.RawMessage `json:"tools"`
+		// ResponseFormat is the type of the request's response format,
+		// when DSPy's adapter sets one.
+		ResponseFormat string `json:"response_format"`
 	} `json:"predictors"`
 }
 
@@ -326,16 +357,16 @@ func readDSPyRecord(t *testing.T, path string) dspyRecord {
 	return rec
 }
 
-// sentMessages returns the messages p sends the LM for a call on inputs: the
+// sentRequest returns the request p sends the LM for a call on inputs: the
 // request of the predictor's own call path, not a re-creation of it.
-func sentMessages(t *testing.T, p *dspy.Predict, inputs dspy.Example) []dspy.Message {
+func sentRequest(t *testing.T, p *dspy.Predict, inputs dspy.Example) dspy.LMRequest {
 	t.Helper()
 	lm := dspytest.ScriptedLM() // fails the call once the request is recorded
 	_, err := p.Call(dspy.WithLM(context.Background(), lm), inputs)
 	require.Error(t, err)
 	sent := lm.Requests()
 	require.NotEmpty(t, sent)
-	return sent[0].Messages
+	return sent[0]
 }
 
 // assertFormatsAsDSPy checks that m, loaded from a file, holds what DSPy
@@ -349,12 +380,27 @@ func assertFormatsAsDSPy(t *testing.T, c interopCase, m dspy.Module, rec dspyRec
 		require.Equal(t, want.Name, got.Name, "predictor %d path", i)
 		assert.Equal(t, want.Instructions, got.Predictor.Signature.Instructions(), "%s instructions", got.Name)
 		assert.Len(t, got.Predictor.Demos, want.Demos, "%s demos", got.Name)
-		sent := sentMessages(t, got.Predictor, ip.inputs)
+		inputs := ip.inputs
+		if ip.agentTools {
+			inputs = inputs.Set("tools", m.(*dspy.ReAct).Tools())
+		}
+		req := sentRequest(t, got.Predictor, inputs)
+		sent := req.Messages
 		require.Len(t, sent, len(want.Messages), "%s messages", got.Name)
 		for j, msg := range want.Messages {
 			assert.Equal(t, msg.Role, sent[j].Role, "%s message %d role", got.Name, j)
 			assert.Equal(t, msg.Content, sent[j].Content, "%s message %d content", got.Name, j)
 			assert.Equal(t, msg.Parts, sent[j].Parts, "%s message %d parts", got.Name, j)
+		}
+		require.Len(t, req.Tools, len(want.Tools), "%s tools sent", got.Name)
+		for j, def := range want.Tools {
+			gotDef, err := json.Marshal(req.Tools[j])
+			require.NoError(t, err)
+			assert.JSONEq(t, string(def), string(gotDef), "%s tool %d", got.Name, j)
+		}
+		if want.ResponseFormat != "" {
+			require.NotNil(t, req.ResponseFormat, "%s response format", got.Name)
+			assert.Equal(t, want.ResponseFormat, req.ResponseFormat.Type, "%s response format", got.Name)
 		}
 	}
 }
@@ -364,7 +410,7 @@ func assertFormatsAsDSPy(t *testing.T, c interopCase, m dspy.Module, rec dspyRec
 func TestSavedProgramsAreTheInteropFiles(t *testing.T) {
 	for _, c := range interopCases {
 		t.Run(c.kind, func(t *testing.T) {
-			got, err := dspy.StateOf(c.build(t)).Encode()
+			got, err := c.state(t).Encode()
 			require.NoError(t, err)
 			path := c.file("go-saved-", ".json")
 			if os.Getenv(envUpdateInterop) != "" {
@@ -404,12 +450,20 @@ func TestProgramsSavedByDSPyLoadHereAndFormatTheSameMessages(t *testing.T) {
 
 			fromDSPy, err := os.ReadFile(path)
 			require.NoError(t, err)
-			here, err := dspy.StateOf(c.build(t)).Encode()
+			here, err := c.state(t).Encode()
 			require.NoError(t, err)
 			wantPredictors, _ := splitAtMetadata(t, fromDSPy)
 			gotPredictors, _ := splitAtMetadata(t, here)
 			assert.Equal(t, string(wantPredictors), string(gotPredictors))
 
+			resaved, err := dspy.StateOf(m).Encode()
+			require.NoError(t, err)
+			gotPredictors, _ = splitAtMetadata(t, resaved)
+			assert.Equal(t, string(wantPredictors), string(gotPredictors), "a DSPy file loaded here saves back unchanged")
+
+			if c.unsortedDemoObjects {
+				return
+			}
 			var st dspy.ProgramState
 			require.NoError(t, json.Unmarshal(fromDSPy, &st))
 			reencoded, err := st.Encode()

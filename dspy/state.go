@@ -110,7 +110,7 @@ func (p *Predict) LoadState(s PredictorState) error {
 		}
 	}
 	p.Signature = sig
-	p.Demos = loadImages(sig, s.Demos)
+	p.Demos = loadToolCalls(sig, loadImages(sig, s.Demos))
 	return nil
 }
 

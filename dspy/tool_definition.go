@@ -14,6 +14,14 @@ func (t *Tool) Definition() ToolDefinition {
 		_ = json.Unmarshal(raw, &params)
 	}
 	params["type"] = "object"
+	if t.strictArgs {
+		// A tool inferred from a Go struct refuses argument names it does
+		// not list (CheckArgs), as DSPy's Tool does without saying so in
+		// the definition it sends; leaving out the "additionalProperties":
+		// false jsonschema-go infers for a struct keeps the request's tools
+		// field as DSPy writes it for the same function.
+		delete(params, "additionalProperties")
+	}
 	if _, ok := params["properties"]; !ok {
 		params["properties"] = map[string]any{}
 	}
@@ -23,11 +31,12 @@ func (t *Tool) Definition() ToolDefinition {
 	return ToolDefinition{Type: "function", Function: FunctionDefinition{Name: t.name, Description: t.desc, Parameters: params}}
 }
 
-// MarshalJSON writes the tool as DSPy serializes a dspy.Tool in a prompt:
-// the text of String. It lets a Tool input render as DSPy renders it when
-// tools are not sent natively.
+// MarshalJSON writes the tool as DSPy serializes a dspy.Tool in a prompt
+// and in a saved demo: the text of String, its "<desc>" unescaped as
+// Python's json module writes it. It lets a Tool input render as DSPy
+// renders it when tools are not sent natively.
 func (t Tool) MarshalJSON() ([]byte, error) {
-	return json.Marshal(t.String())
+	return marshalNoEscape(t.String())
 }
 
 // toolDefinitions lists the definitions of the tools an input holds: a

@@ -125,9 +125,11 @@ func ensembleOf(st dspy.ProgramState) (ensembleSpec, bool, error) {
 }
 
 // BuildProgram returns a fresh instance for the state st: newProgram's, or,
-// when st is an ensemble's (see EnsembleState), an EnsembleProgram of fresh
-// instances of it, or, when st is a compiled KNNFewShot program's, a
-// KNNProgram around them. The state is not applied; dspy.LoadState does that.
+// when st is an ensemble's (see EnsembleState, or a file DSPy's Ensemble
+// saved: its members' predictors under "programs[i]" and no marker), an
+// EnsembleProgram of fresh instances of it, or, when st is a compiled
+// KNNFewShot program's, a KNNProgram around them. The state is not applied;
+// dspy.LoadState does that.
 func BuildProgram(newProgram func() (dspy.Module, error), st dspy.ProgramState) (dspy.Module, error) {
 	if knn, ok, err := knnOf(st); ok || err != nil {
 		if err != nil {
@@ -144,7 +146,23 @@ func BuildProgram(newProgram func() (dspy.Module, error), st dspy.ProgramState) 
 		return nil, err
 	}
 	if !ok {
-		return newProgram()
+		base, err := newProgram()
+		if err != nil {
+			return nil, err
+		}
+		n := dspyEnsembleMembers(base, st)
+		if n == 0 {
+			return base, nil
+		}
+		e := &EnsembleProgram{Programs: []dspy.Module{base}}
+		for range n - 1 {
+			m, err := newProgram()
+			if err != nil {
+				return nil, err
+			}
+			e.Programs = append(e.Programs, m)
+		}
+		return e, nil
 	}
 	e := &EnsembleProgram{Size: spec.Size}
 	for range spec.Members {
@@ -155,4 +173,27 @@ func BuildProgram(newProgram func() (dspy.Module, error), st dspy.ProgramState) 
 		e.Programs = append(e.Programs, m)
 	}
 	return e, nil
+}
+
+// dspyEnsembleMembers returns how many members an ensemble DSPy saved holds,
+// or 0 when st is not one. DSPy's Ensemble saves no marker, only each
+// member's predictors under the paths of its list attribute "programs", so
+// st is one when its paths are exactly base's under "programs[0]" to
+// "programs[n-1]", in order. DSPy's own size and reduce_fn are not saved:
+// the ensemble runs every member and votes by Majority.
+func dspyEnsembleMembers(base dspy.Module, st dspy.ProgramState) int {
+	paths := base.Predictors()
+	names := st.Names()
+	if len(paths) == 0 || len(names) == 0 || len(names)%len(paths) != 0 {
+		return 0
+	}
+	n := len(names) / len(paths)
+	for i := range n {
+		for j, p := range dspy.PrefixPredictors(fmt.Sprintf("programs[%d]", i), paths) {
+			if names[i*len(paths)+j] != p.Name {
+				return 0
+			}
+		}
+	}
+	return n
 }

@@ -102,6 +102,41 @@ func TestEnsembleProgramVotesAndSavesAsDSPy(t *testing.T) {
 	assert.IsType(t, &dspy.Predict{}, plain)
 }
 
+// DSPy's Ensemble saves its members' predictors under "programs[i]" and no
+// marker; such a state builds an ensemble of every member, and only one
+// whose paths are exactly the program's under programs[0] to programs[n-1].
+func TestBuildProgramKnowsAnEnsembleDSPySavedByItsPaths(t *testing.T) {
+	members := []dspy.ProgramState{memberWith(t, "4"), memberWith(t, "5"), memberWith(t, "5")}
+	fromDSPy := EnsembleState(members, 2)
+	delete(fromDSPy.Metadata, ensembleKey)
+	program, err := BuildProgram(qaProgram, fromDSPy)
+	require.NoError(t, err)
+	e, ok := program.(*EnsembleProgram)
+	require.True(t, ok, "%T", program)
+	assert.Len(t, e.Programs, 3)
+	assert.Zero(t, e.Size, "DSPy saves no size: every member runs")
+	require.NoError(t, dspy.LoadState(program, fromDSPy))
+	pred, err := program.Call(dspy.WithLM(context.Background(), answerLM()), dspy.NewExample("question", "What is 2+3?"))
+	require.NoError(t, err)
+	assert.Equal(t, "5", pred.GetString("answer"))
+
+	for name, names := range map[string][]string{
+		"a gap":          {"programs[0]", "programs[2]"},
+		"out of order":   {"programs[1]", "programs[0]"},
+		"another list":   {"members[0]", "members[1]"},
+		"a deeper path":  {"programs[0].predict", "programs[1].predict"},
+		"the plain path": {"self"},
+	} {
+		st := dspy.ProgramState{}
+		for _, n := range names {
+			st.Predictors = append(st.Predictors, dspy.NamedState{Name: n, State: members[0].Predictors[0].State})
+		}
+		plain, err := BuildProgram(qaProgram, st)
+		require.NoError(t, err, name)
+		assert.IsType(t, &dspy.Predict{}, plain, name)
+	}
+}
+
 func TestEnsembleImprovesOverTheStudent(t *testing.T) {
 	opt, err := New("ensemble", json.RawMessage(`{"num_programs": 3, "max_bootstrapped_demos": 2, "max_labeled_demos": 2}`))
 	require.NoError(t, err)
