@@ -147,6 +147,7 @@ func New(opts Options) (*Client, error) {
 		// This client owns retries, so it can honour Retry-After, classify
 		// failures and be switched off for an outer retry owner as a whole.
 		option.WithMaxRetries(0),
+		option.WithMiddleware(inMemoryBody),
 	)
 	return c, nil
 }
