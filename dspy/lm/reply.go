@@ -50,6 +50,9 @@ func decodeReply(res *http.Response, cc *chatCompletion) error {
 			return fmt.Errorf("error parsing response json: %w", err)
 		}
 	}
+	if err := cc.readContent(); err != nil {
+		return fmt.Errorf("error parsing response json: %w", err)
+	}
 	return nil
 }
 

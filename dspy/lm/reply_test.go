@@ -2,6 +2,7 @@ package lm
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"testing"
@@ -30,6 +31,8 @@ func TestDecodeReplyAsOpenAIGo(t *testing.T) {
 		{"empty", "application/json", ``},
 		{"wrong field type", "application/json", `{"model":5,"choices":[]}`},
 		{"content parts", "application/json", `{"choices":[{"message":{"content":[{"type":"text","text":"a"},{"type":"text","text":"b"}]}}]}`},
+		{"content neither text nor parts", "application/json", `{"choices":[{"message":{"content":42}}]}`},
+		{"float and null counts", "application/json", `{"choices":[],"usage":{"prompt_tokens":12.0,"completion_tokens":null}}`},
 		{"HTML", "text/html", "<html>hello</html>"},
 		{"no content type", "", ok},
 		{"malformed content type", "application/json;;", ok},
@@ -46,6 +49,11 @@ func TestDecodeReplyAsOpenAIGo(t *testing.T) {
 
 			var want chatCompletion
 			wantErr := oa.Post(ctx, "chat/completions", []byte(`{}`), &want)
+			if wantErr == nil {
+				if err := want.readContent(); err != nil {
+					wantErr = fmt.Errorf("error parsing response json: %w", err)
+				}
+			}
 
 			var res *http.Response
 			require.NoError(t, oa.Post(ctx, "chat/completions", []byte(`{}`), &res))
