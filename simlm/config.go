@@ -27,6 +27,9 @@ type Config struct {
 	// model named in the request, or this one when the request names none.
 	Model string
 	// Latency delays every reply except 429s (a rate limiter answers fast).
+	// It counts from the request's arrival, and the simulator works out the
+	// reply meanwhile, so a client sees the drawn latency itself, not the
+	// latency plus the time the simulator took over the request.
 	Latency Latency
 	// Faults injects errors, hangs and unparseable replies.
 	Faults Faults

@@ -5,6 +5,7 @@ import (
 	"math"
 	"net/http"
 	"strings"
+	"time"
 	"unicode"
 )
 
@@ -75,6 +76,7 @@ func embed(seed int64, text string, dims int) []float32 {
 // chat requests, drawn from the body the same way, except Garbage: a vector
 // has no format to break, so a garbage draw answers normally.
 func (s *Server) embeddings(w http.ResponseWriter, r *http.Request) {
+	received := time.Now()
 	s.stats.requests.Add(1)
 	s.stats.embeddings.Add(1)
 	s.stats.enter()
@@ -94,7 +96,8 @@ func (s *Server) embeddings(w http.ResponseWriter, r *http.Request) {
 	}
 	bh := newHasher(s.cfg.Seed)
 	bh.bytes(body)
-	if _, ok := s.admit(w, r, bh.sum()); !ok {
+	bodyHash := bh.sum()
+	if !s.admit(w, r, bodyHash, s.draw(bodyHash), received) {
 		return
 	}
 	model := req.Model

@@ -2,6 +2,8 @@ package simlm
 
 import (
 	"context"
+	"net/http"
+	"net/http/httptest"
 	"sort"
 	"testing"
 	"time"
@@ -49,4 +51,18 @@ func TestWaitHonoursCancellation(t *testing.T) {
 	done := make(chan struct{})
 	close(done)
 	assert.False(t, wait(context.Background(), done, time.Hour), "closing the server ends the wait")
+}
+
+func TestLatencyCountsFromTheRequestsArrival(t *testing.T) {
+	s := New(Config{Latency: FixedLatency(time.Hour)})
+	r := httptest.NewRequest(http.MethodPost, "/v1/chat/completions", nil)
+	admitted := make(chan bool, 1)
+	// The request arrived an hour ago: its latency has run out already.
+	go func() { admitted <- s.admit(httptest.NewRecorder(), r, 1, s.draw(1), time.Now().Add(-time.Hour)) }()
+	select {
+	case ok := <-admitted:
+		assert.True(t, ok)
+	case <-time.After(timeout):
+		t.Fatal("the latency was waited out again from the start of the wait")
+	}
 }

@@ -147,6 +147,7 @@ func (s *Server) models(w http.ResponseWriter, id string) {
 var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 
 func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
+	received := time.Now()
 	s.stats.requests.Add(1)
 	s.stats.enter()
 	defer s.stats.inFlight.Add(-1)
@@ -176,13 +177,32 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
 
 	bh := newHasher(s.cfg.Seed)
 	bh.bytes(body)
-	fault, ok := s.admit(w, r, bh.sum())
-	if !ok {
+	bodyHash := bh.sum()
+	d := s.draw(bodyHash)
+	// The reply is made while the latency runs rather than after it, so that
+	// a client sees the configured latency and not the latency plus the
+	// simulator's own work on the request.
+	var (
+		resp  *chatResponse
+		prose bool
+		reply *bytes.Buffer
+	)
+	if d.fault.answers() {
+		resp, prose = s.respond(&req, d.fault == faultGarbage)
+		if !req.Stream {
+			reply = bufPool.Get().(*bytes.Buffer)
+			defer bufPool.Put(reply)
+			if err := encodeJSON(reply, resp); err != nil {
+				http.Error(w, `{"error":{"message":"encode reply","type":"server_error"}}`, http.StatusInternalServerError)
+				return
+			}
+		}
+	}
+	if !s.admit(w, r, bodyHash, d, received) {
 		return
 	}
-	resp, prose := s.respond(&req, fault == faultGarbage)
 	switch {
-	case fault == faultGarbage:
+	case d.fault == faultGarbage:
 		s.stats.garbage.Add(1)
 	case prose:
 		s.stats.prose.Add(1)
@@ -193,7 +213,7 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
 		writeStream(w, resp, req.StreamOptions != nil && req.StreamOptions.IncludeUsage)
 		return
 	}
-	writeJSON(w, http.StatusOK, resp)
+	writeEncoded(w, http.StatusOK, reply)
 }
 
 // readBody reads a request body into buf, answering and counting a bad
@@ -213,17 +233,34 @@ func (s *Server) readBody(w http.ResponseWriter, r *http.Request, buf *bytes.Buf
 	return buf.Bytes(), true
 }
 
-// admit injects the fault drawn for a request body, or waits out its
-// latency. It reports false when the request has been answered (a 429 or
-// 500) or abandoned; otherwise the caller answers, garbled if the fault is
-// faultGarbage.
-func (s *Server) admit(w http.ResponseWriter, r *http.Request, bodyHash uint64) (faultKind, bool) {
-	k, fault := uint32(0), faultNone
-	if s.seen != nil {
-		k, fault = s.seen.next(bodyHash, s.cfg.Faults, s.limit)
+// drawn is the fault a request gets, and which occurrence of its body it is.
+type drawn struct {
+	k     uint32
+	fault faultKind
+}
+
+// answers reports whether a request with this fault gets a reply body made
+// from it: every fault but a 429 or a 500 does.
+func (f faultKind) answers() bool {
+	return f != faultRateLimit && f != faultServerError
+}
+
+// draw decides the fault injected for a request body.
+func (s *Server) draw(bodyHash uint64) drawn {
+	if s.seen == nil {
+		return drawn{fault: faultNone}
 	}
+	k, fault := s.seen.next(bodyHash, s.cfg.Faults, s.limit)
+	return drawn{k: k, fault: fault}
+}
+
+// admit injects the fault drawn for a request body, or waits until its
+// latency has passed since the request was received. It reports false when
+// the request has been answered (a 429 or 500) or abandoned; otherwise the
+// caller answers, garbled if the fault is faultGarbage.
+func (s *Server) admit(w http.ResponseWriter, r *http.Request, bodyHash uint64, d drawn, received time.Time) bool {
 	ctx := r.Context()
-	switch fault {
+	switch d.fault {
 	case faultRateLimit:
 		// A rate limiter answers at once; no latency.
 		ra := s.cfg.Faults.retryAfter()
@@ -231,31 +268,31 @@ func (s *Server) admit(w http.ResponseWriter, r *http.Request, bodyHash uint64) 
 		w.Header().Set("Retry-After-Ms", strconv.FormatInt(ra.Milliseconds(), 10))
 		s.stats.rateLimited.Add(1)
 		writeError(w, http.StatusTooManyRequests, "rate_limit_error", "rate_limit_exceeded", "simulated rate limit; retry after the indicated delay")
-		return fault, false
+		return false
 	case faultHang:
 		s.stats.hangs.Add(1)
 		if hf := s.cfg.Faults.HangFor; hf > 0 {
 			if !wait(ctx, s.done, hf) {
 				s.stats.canceled.Add(1)
-				return fault, false
+				return false
 			}
 		} else {
 			waitForever(ctx, s.done)
 			s.stats.canceled.Add(1)
-			return fault, false
+			return false
 		}
 	default:
-		if !wait(ctx, s.done, s.cfg.Latency.sample(derive(bodyHash, uint64(k)))) {
+		if !wait(ctx, s.done, s.cfg.Latency.sample(derive(bodyHash, uint64(d.k)))-time.Since(received)) {
 			s.stats.canceled.Add(1)
-			return fault, false
+			return false
 		}
 	}
-	if fault == faultServerError {
+	if d.fault == faultServerError {
 		s.stats.serverErrors.Add(1)
 		writeError(w, http.StatusInternalServerError, "server_error", "internal_error", "simulated server error")
-		return fault, false
+		return false
 	}
-	return fault, true
+	return true
 }
 
 // respond builds the full reply to a valid request, and tells whether it
@@ -307,14 +344,24 @@ func (s *Server) respond(req *chatRequest, garbage bool) (*chatResponse, bool) {
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	buf := bufPool.Get().(*bytes.Buffer)
-	buf.Reset()
 	defer bufPool.Put(buf)
-	enc := json.NewEncoder(buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
+	if err := encodeJSON(buf, v); err != nil {
 		http.Error(w, `{"error":{"message":"encode reply","type":"server_error"}}`, http.StatusInternalServerError)
 		return
 	}
+	writeEncoded(w, status, buf)
+}
+
+// encodeJSON writes v into buf, emptied first, as every reply is encoded.
+func encodeJSON(buf *bytes.Buffer, v any) error {
+	buf.Reset()
+	enc := json.NewEncoder(buf)
+	enc.SetEscapeHTML(false)
+	return enc.Encode(v)
+}
+
+// writeEncoded answers with the JSON body encodeJSON wrote into buf.
+func writeEncoded(w http.ResponseWriter, status int, buf *bytes.Buffer) {
 	h := w.Header()
 	h.Set("Content-Type", "application/json")
 	h.Set("Content-Length", strconv.Itoa(buf.Len()))

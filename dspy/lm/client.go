@@ -147,6 +147,7 @@ func New(opts Options) (*Client, error) {
 		// This client owns retries, so it can honour Retry-After, classify
 		// failures and be switched off for an outer retry owner as a whole.
 		option.WithMaxRetries(0),
+		option.WithMiddleware(inMemoryBody),
 	)
 	return c, nil
 }
@@ -331,9 +332,14 @@ func (c *Client) attempt(ctx context.Context, model string, body []byte) (dspy.L
 		defer cancel()
 	}
 	// openai-go still sends the request (base URL, auth, headers, error
-	// decoding); the body and reply go through the lighter types of wire.go.
+	// decoding); the body and reply go through the lighter types of wire.go,
+	// and a successful reply is handed over unread for decodeReply.
+	var res *http.Response
+	if err := c.oa.Post(attemptCtx, "chat/completions", body, &res); err != nil {
+		return dspy.LMResponse{}, c.classify(err, model, ctx, attemptCtx)
+	}
 	var cc chatCompletion
-	if err := c.oa.Post(attemptCtx, "chat/completions", body, &cc); err != nil {
+	if err := decodeReply(res, &cc); err != nil {
 		return dspy.LMResponse{}, c.classify(err, model, ctx, attemptCtx)
 	}
 	if len(cc.Choices) == 0 {

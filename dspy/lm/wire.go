@@ -3,7 +3,6 @@ package lm
 import (
 	"encoding/json"
 	"fmt"
-	"strconv"
 	"strings"
 
 	"github.com/durable-dspy/durable-dspy/dspy"
@@ -151,75 +150,87 @@ func usesMaxCompletionTokens(model string) bool {
 
 // chatCompletion is the part of a chat-completion reply the client reads.
 // encoding/json fills it several times faster than openai-go's
-// ChatCompletion, whose decoder keeps metadata on every field.
+// ChatCompletion, whose decoder keeps metadata on every field. No field has
+// an UnmarshalJSON of its own: encoding/json hands such a field a copy of
+// its bytes, scanned once more, to decode with a second decoder, which made
+// decoding a reply twice as slow.
 type chatCompletion struct {
 	Model   string `json:"model"`
 	Choices []struct {
 		Message struct {
-			Content   messageContent `json:"content"`
+			// Content is a string, null, or (from some OpenAI-compatible
+			// servers) an array of content parts; readContent turns it
+			// into text.
+			Content   any            `json:"content"`
 			ToolCalls []chatToolCall `json:"tool_calls"`
 		} `json:"message"`
 		FinishReason string `json:"finish_reason"`
 	} `json:"choices"`
+	// Usage counts are read as floats, so that servers writing them as
+	// floats are read too; null leaves them zero.
 	Usage struct {
-		PromptTokens     tokenCount `json:"prompt_tokens"`
-		CompletionTokens tokenCount `json:"completion_tokens"`
+		PromptTokens     float64 `json:"prompt_tokens"`
+		CompletionTokens float64 `json:"completion_tokens"`
 	} `json:"usage"`
+
+	texts []string // each choice's content as text, set by readContent
 }
 
-// messageContent is a reply's text: a string, null, or (from some
-// OpenAI-compatible servers) an array of content parts whose text parts are
-// joined.
-type messageContent string
+// unmarshalCompletion decodes a chat-completion reply into cc, reading its
+// content as text.
+func unmarshalCompletion(data []byte, cc *chatCompletion) error {
+	if err := json.Unmarshal(data, cc); err != nil {
+		return err
+	}
+	return cc.readContent()
+}
 
-// UnmarshalJSON accepts a string, null or an array of content parts.
-func (m *messageContent) UnmarshalJSON(data []byte) error {
-	switch {
-	case len(data) > 0 && data[0] == '"':
-		var s string
-		if err := json.Unmarshal(data, &s); err != nil {
-			return err
-		}
-		*m = messageContent(s)
-	case string(data) == "null":
-		*m = ""
-	case len(data) > 0 && data[0] == '[':
-		var parts []struct {
-			Type string `json:"type"`
-			Text string `json:"text"`
-		}
-		if err := json.Unmarshal(data, &parts); err != nil {
-			return fmt.Errorf("message content: %w", err)
-		}
-		var b strings.Builder
-		for _, p := range parts {
-			if p.Type == "text" || p.Type == "" {
-				b.WriteString(p.Text)
+// readContent turns every choice's content into its text: a string as it
+// is, null as empty, and the text parts of an array of content parts joined.
+func (cc *chatCompletion) readContent() error {
+	cc.texts = make([]string, len(cc.Choices))
+	for i, ch := range cc.Choices {
+		switch c := ch.Message.Content.(type) {
+		case string:
+			cc.texts[i] = c
+		case nil:
+		case []any:
+			text, err := contentParts(c)
+			if err != nil {
+				return err
 			}
+			cc.texts[i] = text
+		default:
+			raw, _ := json.Marshal(c)
+			return fmt.Errorf("message content is %.20s; want a string or an array of content parts", raw)
 		}
-		*m = messageContent(b.String())
-	default:
-		return fmt.Errorf("message content is %.20s; want a string or an array of content parts", data)
 	}
 	return nil
 }
 
-// tokenCount is a usage count; servers that write it as a float or null are
-// read as well as those that write an integer.
-type tokenCount int
-
-// UnmarshalJSON accepts an integer, a float or null.
-func (t *tokenCount) UnmarshalJSON(data []byte) error {
-	if string(data) == "null" {
-		*t = 0
-		return nil
-	}
-	f, err := strconv.ParseFloat(string(data), 64)
+// contentParts joins the text parts of a content array; parts with no type
+// count as text.
+func contentParts(raw []any) (string, error) {
+	// Decoded into an interface, the parts are maps; decoding them again into
+	// a typed slice rejects malformed parts the way it always has.
+	data, err := json.Marshal(raw)
 	if err != nil {
-		return fmt.Errorf("token count %.20s is not a number", data)
+		return "", fmt.Errorf("message content: %w", err)
 	}
-	*t = tokenCount(f)
-	return nil
+	var parts []struct {
+		Type string `json:"type"`
+		Text string `json:"text"`
+	}
+	if err := json.Unmarshal(data, &parts); err != nil {
+		return "", fmt.Errorf("message content: %w", err)
+	}
+	var b strings.Builder
+	for _, p := range parts {
+		if p.Type == "text" || p.Type == "" {
+			b.WriteString(p.Text)
+		}
+	}
+	return b.String(), nil
 }
 
 // mapResponse turns a completion into an LMResponse with token counts;
@@ -239,7 +250,7 @@ func mapResponse(cc *chatCompletion, requested string) dspy.LMResponse {
 		resp.Model = requested
 	}
 	for i, ch := range cc.Choices {
-		resp.Outputs[i] = string(ch.Message.Content)
+		resp.Outputs[i] = cc.texts[i]
 		resp.FinishReasons[i] = ch.FinishReason
 		addToolCalls(&resp, i, len(cc.Choices), ch.Message.ToolCalls)
 	}

@@ -115,7 +115,7 @@ func TestChatCompletionReadsWhatOpenAIGoReads(t *testing.T) {
 	}
 	for _, reply := range replies {
 		var ours chatCompletion
-		require.NoError(t, json.Unmarshal([]byte(reply), &ours), reply)
+		require.NoError(t, unmarshalCompletion([]byte(reply), &ours), reply)
 		var theirs openai.ChatCompletion
 		require.NoError(t, json.Unmarshal([]byte(reply), &theirs), reply)
 		got := mapResponse(&ours, "requested")
@@ -137,7 +137,7 @@ func TestChatCompletionReadsWhatOpenAIGoReads(t *testing.T) {
 func TestChatCompletionReadsContentPartsAndFloatCounts(t *testing.T) {
 	reply := `{"model":"m","choices":[{"message":{"content":[{"type":"text","text":"[[ ## answer ## ]]\n"},{"type":"image_url","image_url":{"url":"x"}},{"type":"text","text":"7"}]},"finish_reason":"stop"}],"usage":{"prompt_tokens":12.0,"completion_tokens":3}}`
 	var cc chatCompletion
-	require.NoError(t, json.Unmarshal([]byte(reply), &cc))
+	require.NoError(t, unmarshalCompletion([]byte(reply), &cc))
 	got := mapResponse(&cc, "m")
 	assert.Equal(t, []string{"[[ ## answer ## ]]\n7"}, got.Outputs)
 	assert.Equal(t, 12, got.Usage.PromptTokens)
@@ -146,7 +146,9 @@ func TestChatCompletionReadsContentPartsAndFloatCounts(t *testing.T) {
 	for _, bad := range []string{
 		`{"choices":[{"message":{"content":42}}]}`,
 		`{"choices":[{"message":{"content":"x"}}],"usage":{"prompt_tokens":"many"}}`,
+		`{"choices":[{"message":{"content":[1]}}]}`,
+		`{"choices":[{"message":{"content":[{"type":"text","text":5}]}}]}`,
 	} {
-		assert.Error(t, json.Unmarshal([]byte(bad), &cc), bad)
+		assert.Error(t, unmarshalCompletion([]byte(bad), &cc), bad)
 	}
 }

@@ -75,7 +75,7 @@ func TestChatCompletionReadsToolCallsAsOpenAIGoDoes(t *testing.T) {
 		`{"index":0,"message":{"role":"assistant","content":null,"tool_calls":[{"id":"call_1","type":"function","function":{"name":"get_weather","arguments":"{\"city\": \"Paris\"}"}},{"id":"call_2","type":"function","function":{"name":"search","arguments":"{\"query\": \"x\"}"}}]},"finish_reason":"tool_calls"},` +
 		`{"index":1,"message":{"role":"assistant","content":"plain"},"finish_reason":"stop"}]}`
 	var ours chatCompletion
-	require.NoError(t, json.Unmarshal([]byte(reply), &ours))
+	require.NoError(t, unmarshalCompletion([]byte(reply), &ours))
 	var theirs openai.ChatCompletion
 	require.NoError(t, json.Unmarshal([]byte(reply), &theirs))
 	got := mapResponse(&ours, "m")
@@ -90,11 +90,11 @@ func TestChatCompletionReadsToolCallsAsOpenAIGoDoes(t *testing.T) {
 
 	// Some compatible servers send the arguments object itself.
 	var objArgs chatCompletion
-	require.NoError(t, json.Unmarshal([]byte(`{"choices":[{"message":{"tool_calls":[{"id":"a","function":{"name":"f","arguments":{"x":1}}}]}}]}`), &objArgs))
+	require.NoError(t, unmarshalCompletion([]byte(`{"choices":[{"message":{"tool_calls":[{"id":"a","function":{"name":"f","arguments":{"x":1}}}]}}]}`), &objArgs))
 	assert.Equal(t, `{"x":1}`, mapResponse(&objArgs, "m").ToolCalls[0][0].Arguments)
 
 	var none chatCompletion
-	require.NoError(t, json.Unmarshal([]byte(`{"choices":[{"message":{"content":"x","tool_calls":[]}}]}`), &none))
+	require.NoError(t, unmarshalCompletion([]byte(`{"choices":[{"message":{"content":"x","tool_calls":[]}}]}`), &none))
 	assert.Nil(t, mapResponse(&none, "m").ToolCalls, "no tool call leaves the field out of recorded responses")
 }
 
