@@ -39,6 +39,14 @@ func init() {
 //     not yet fully evaluated is scored on the whole validation set; the best
 //     full score wins.
 //
+// On an engine that forks (ParallelEngine), the demo sets, the dataset
+// summary, the baseline and the proposals are made at once, and so are the
+// search trials up to the next full evaluation while the sampler is still in
+// its startup phase, where no score guides its suggestions. Their random
+// draws are made in the sequential order and their outcomes taken in it, so
+// the program, the scores, the LM requests and the checkpoints are the
+// sequential schedule's.
+//
 // All randomness comes from one CPython generator seeded with Seed, consumed
 // in DSPy's order (validation subsample, demo sets, tips and rollout IDs,
 // minibatches), and from the sampler's own generators, also seeded with Seed.

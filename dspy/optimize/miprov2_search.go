@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/durable-dspy/durable-dspy/dspy"
+	"github.com/durable-dspy/durable-dspy/dspy/optimize/pyrand"
 	"github.com/durable-dspy/durable-dspy/dspy/optimize/tpe"
 )
 
@@ -86,6 +87,16 @@ func (r *miproRun) search(ctx context.Context) error {
 	}
 	s := r.st.Search
 	for s.Done < r.cfg.numTrials || s.PendingFullEval {
+		if !s.PendingFullEval {
+			// Trials no score guides run at once where the engine allows;
+			// each is recorded and checkpointed in turn, as below.
+			if n := r.unguidedTrials(sampler); n > 1 && forkTrials(r.engine) {
+				if err := r.trialsAtOnce(ctx, sampler, n); err != nil {
+					return err
+				}
+				continue
+			}
+		}
 		var err error
 		if s.PendingFullEval {
 			err = r.fullEval(ctx, sampler)
@@ -95,12 +106,17 @@ func (r *miproRun) search(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		s.TPE = sampler.State()
-		if err := r.checkpoint(ctx, r.searchProgress()); err != nil {
+		if err := r.searchCheckpoint(ctx, sampler); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// searchCheckpoint saves the state after a trial or a full evaluation.
+func (r *miproRun) searchCheckpoint(ctx context.Context, sampler *tpe.Sampler) error {
+	r.st.Search.TPE = sampler.State()
+	return r.checkpoint(ctx, r.searchProgress())
 }
 
 // baseline scores the original program on the whole validation set and
@@ -131,41 +147,68 @@ func (r *miproRun) baseline(ctx context.Context, sampler *tpe.Sampler) error {
 // trial runs one search trial: the sampler's combination, scored on a fresh
 // minibatch (or, without minibatches, the whole validation set).
 func (r *miproRun) trial(ctx context.Context, sampler *tpe.Sampler) error {
-	s := r.st.Search
-	number, params := sampler.Suggest()
-	trialNum := number + 1 // DSPy's trial_num: the baseline is 1
-	program, err := r.build(params)
+	d := r.drawTrial(sampler, r.rng)
+	program, err := r.build(d.params)
 	if err != nil {
 		return fmt.Errorf("miprov2: %w", err)
 	}
-	examples, ids, full := r.val, r.valIDs, true
-	if r.cfg.minibatch && r.cfg.minibatchSize < len(r.val) {
-		// DSPy's create_minibatch: a fresh sample from the shared generator.
-		pick := r.rng.Sample(len(r.val), r.cfg.minibatchSize)
-		examples, ids, full = make([]dspy.Example, len(pick)), make([]int, len(pick)), false
-		for i, j := range pick {
-			examples[i], ids[i] = r.val[j], r.valIDs[j]
-		}
-	}
-	label := r.comboLabel(params)
-	where := "minibatch"
-	if full {
-		where = "validation set"
-	}
-	score, exact, err := r.evaluate(ctx, program, examples, ids, fmt.Sprintf("miprov2 trial %d: %s on the %s", trialNum, label, where))
+	score, exact, err := r.scoreTrial(ctx, r.engine, d, program)
 	if err != nil {
 		return err
 	}
-	if err := sampler.Tell(number, score); err != nil {
+	return r.recordTrial(sampler, d, program, score, exact)
+}
+
+// trialDraw is what a trial draws before it is scored: the sampler's
+// trial number and combination, and the examples that score it.
+type trialDraw struct {
+	number   int
+	params   []int
+	examples []dspy.Example
+	ids      []int
+	full     bool
+}
+
+// drawTrial makes a trial's draws: the sampler's suggestion and, with
+// minibatches, DSPy's create_minibatch, a fresh sample from rng.
+func (r *miproRun) drawTrial(sampler *tpe.Sampler, rng *pyrand.Random) trialDraw {
+	d := trialDraw{examples: r.val, ids: r.valIDs, full: true}
+	d.number, d.params = sampler.Suggest()
+	if r.cfg.minibatch && r.cfg.minibatchSize < len(r.val) {
+		pick := rng.Sample(len(r.val), r.cfg.minibatchSize)
+		d.examples, d.ids, d.full = make([]dspy.Example, len(pick)), make([]int, len(pick)), false
+		for i, j := range pick {
+			d.examples[i], d.ids[i] = r.val[j], r.valIDs[j]
+		}
+	}
+	return d
+}
+
+// scoreTrial evaluates a trial's program on its examples through engine.
+func (r *miproRun) scoreTrial(ctx context.Context, engine Engine, d trialDraw, program dspy.ProgramState) (float64, float64, error) {
+	where := "minibatch"
+	if d.full {
+		where = "validation set"
+	}
+	// DSPy's trial_num: the baseline is 1.
+	label := fmt.Sprintf("miprov2 trial %d: %s on the %s", d.number+1, r.comboLabel(d.params), where)
+	return r.evaluateOn(ctx, engine, program, d.examples, d.ids, label)
+}
+
+// recordTrial tells the sampler a trial's score and adds it to the search.
+func (r *miproRun) recordTrial(sampler *tpe.Sampler, d trialDraw, program dspy.ProgramState, score, exact float64) error {
+	s := r.st.Search
+	if err := sampler.Tell(d.number, score); err != nil {
 		return fmt.Errorf("miprov2: %w", err)
 	}
 	// Without minibatches every trial is a full evaluation and may win;
 	// with them, only full evaluations of the best minibatch combinations do.
 	if !r.cfg.minibatch && score > s.BestScore {
-		s.BestScore, s.Best, s.BestExact = score, append([]int(nil), params...), exact
+		s.BestScore, s.Best, s.BestExact = score, append([]int(nil), d.params...), exact
 	}
-	s.addScore(params, score)
-	s.Trials = append(s.Trials, newTrial(trialNum, label, program, score, full))
+	s.addScore(d.params, score)
+	trialNum := d.number + 1
+	s.Trials = append(s.Trials, newTrial(trialNum, r.comboLabel(d.params), program, score, d.full))
 	s.Done++
 	s.PendingFullEval = r.cfg.minibatch && r.cfg.fullEvalDue(trialNum)
 	return nil

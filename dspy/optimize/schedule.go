@@ -28,6 +28,16 @@ type ParallelEngine interface {
 	Fork(ctx context.Context, n int, fn func(ctx context.Context, e Engine, i int) error, after func(i int) error) error
 }
 
+// TrialForker is an optional interface of a ParallelEngine whose runs must
+// replay a recorded history. ForkTrials reports whether the run may also
+// evaluate search trials that no earlier score guides at once (MIPROv2's
+// startup trials): a durable run recorded while its search was sequential
+// says no and keeps its one-at-a-time trials. A ParallelEngine without it
+// forks them whenever it runs forks in parallel.
+type TrialForker interface {
+	ForkTrials() bool
+}
+
 // Sequential returns engine without its parallel schedule: optimizers given
 // it run every piece of work one after another, as DSPy does. It exists to
 // compare the two schedules, which must produce the same program, the same
@@ -70,4 +80,14 @@ func isParallel(engine Engine) bool {
 func legacySchedule(engine Engine) bool {
 	pe, ok := engine.(ParallelEngine)
 	return ok && pe.Legacy()
+}
+
+// forkTrials reports whether engine evaluates independent search trials at
+// once: a parallel engine that, when it replays histories, says it may.
+func forkTrials(engine Engine) bool {
+	if !isParallel(engine) {
+		return false
+	}
+	tf, ok := engine.(TrialForker)
+	return !ok || tf.ForkTrials()
 }

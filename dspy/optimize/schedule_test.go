@@ -3,6 +3,7 @@ package optimize
 import (
 	"context"
 	"encoding/json"
+	"regexp"
 	"sort"
 	"sync"
 	"testing"
@@ -50,6 +51,10 @@ type scheduleRun struct {
 	baseline float64
 	requests []string
 	prompts  int
+	// checkpoints are the states saved, in order.
+	checkpoints []string
+	// trialForks counts, per Fork that ran search trials, the trials it ran.
+	trialForks []int
 }
 
 // compileBoth compiles opt on the same task with a parallel and a sequential
@@ -57,20 +62,81 @@ type scheduleRun struct {
 func compileBoth(t *testing.T, seed int64, opt Optimizer, task Task) (parallel, sequential scheduleRun) {
 	t.Helper()
 	model := simLM(t, seed)
-	run := func(wrap func(Engine) Engine) scheduleRun {
+	run := func(wrap func(*LocalEngine) Engine) scheduleRun {
 		log := &requestLog{LM: model}
-		eng, err := NewLocalEngine(LocalOptions{Program: qaProgram, Metric: evaluate.ExactMatch("answer"), TaskLM: log, Concurrency: 4})
+		var checkpoints []string
+		eng, err := NewLocalEngine(LocalOptions{Program: qaProgram, Metric: evaluate.ExactMatch("answer"), TaskLM: log, Concurrency: 4,
+			OnCheckpoint: func(_ context.Context, cp Checkpoint) error {
+				checkpoints = append(checkpoints, string(cp.State))
+				return nil
+			}})
 		require.NoError(t, err)
-		res, err := opt.Compile(context.Background(), wrap(eng), task)
+		wrapped := wrap(eng)
+		res, err := opt.Compile(context.Background(), wrapped, task)
 		require.NoError(t, err)
-		return scheduleRun{
+		run := scheduleRun{
 			program: mustJSON(t, res.Program), trials: mustJSON(t, res.Trials),
 			score: res.ScoreExact, baseline: res.BaselineExact, requests: log.sorted(),
+			checkpoints: checkpoints,
+		}
+		if tap, ok := wrapped.(*forkTap); ok {
+			run.trialForks = tap.trialForks()
+		}
+		return run
+	}
+	parallel = run(func(e *LocalEngine) Engine { return &forkTap{LocalEngine: e} })
+	sequential = run(func(e *LocalEngine) Engine { return Sequential(e) })
+	return parallel, sequential
+}
+
+// forkTap is a local engine that notes the labels of the batches each Fork
+// runs, to tell which work a schedule ran at once.
+type forkTap struct {
+	*LocalEngine
+	mu    sync.Mutex
+	forks [][]string
+}
+
+type forkID struct{}
+
+func (f *forkTap) Fork(ctx context.Context, n int, fn func(context.Context, Engine, int) error, after func(int) error) error {
+	f.mu.Lock()
+	id := len(f.forks)
+	f.forks = append(f.forks, nil)
+	f.mu.Unlock()
+	return f.LocalEngine.Fork(ctx, n, func(ctx context.Context, _ Engine, i int) error {
+		return fn(context.WithValue(ctx, forkID{}, id), f, i)
+	}, after)
+}
+
+func (f *forkTap) Run(ctx context.Context, b Batch) ([]Outcome, error) {
+	if id, ok := ctx.Value(forkID{}).(int); ok {
+		f.mu.Lock()
+		f.forks[id] = append(f.forks[id], b.Label)
+		f.mu.Unlock()
+	}
+	return f.LocalEngine.Run(ctx, b)
+}
+
+// searchTrialLabel matches a MIPROv2 search trial's batch, not the
+// baseline's or a full evaluation's.
+var searchTrialLabel = regexp.MustCompile(`^miprov2 trial \d+: instruction \d+.* on the (minibatch|validation set)$`)
+
+// trialForks counts the search trials of each Fork that ran some.
+func (f *forkTap) trialForks() []int {
+	var out []int
+	for _, labels := range f.forks {
+		n := 0
+		for _, l := range labels {
+			if searchTrialLabel.MatchString(l) {
+				n++
+			}
+		}
+		if n > 0 {
+			out = append(out, n)
 		}
 	}
-	parallel = run(func(e Engine) Engine { return e })
-	sequential = run(Sequential)
-	return parallel, sequential
+	return out
 }
 
 func assertSameRuns(t *testing.T, parallel, sequential scheduleRun) {
@@ -81,6 +147,7 @@ func assertSameRuns(t *testing.T, parallel, sequential scheduleRun) {
 	assert.Equal(t, sequential.baseline, parallel.baseline)
 	require.Equal(t, len(sequential.requests), len(parallel.requests), "number of LM requests")
 	assert.Equal(t, sequential.requests, parallel.requests, "LM requests, as multisets")
+	assert.Equal(t, sequential.checkpoints, parallel.checkpoints, "checkpoints")
 }
 
 // MIPROv2's parallel schedule (demo sets, summary, baseline and proposals at
@@ -90,6 +157,10 @@ func TestMIPROv2ParallelScheduleEqualsSequential(t *testing.T) {
 	parallel, sequential := compileBoth(t, 7, smallMIPRO(), simTask())
 	assertSameRuns(t, parallel, sequential)
 	assert.NotEmpty(t, parallel.requests)
+	// Trials 1-5 run at once up to the full evaluation after them, then
+	// 7-9, the rest of the sampler's startup; the TPE trials one at a time.
+	assert.Equal(t, []int{5, 3}, parallel.trialForks)
+	assert.Empty(t, sequential.trialForks)
 }
 
 // The same with labeled demos off, a zero-shot run and no dataset summary, which
@@ -99,11 +170,47 @@ func TestMIPROv2ParallelScheduleEqualsSequentialAcrossSettings(t *testing.T) {
 		"no labeled demos": {Auto: "none", NumCandidates: 4, NumTrials: 6, MinibatchSize: 10, MaxLabeledDemos: -1, ViewDataBatchSize: 8},
 		"zero-shot":        {Auto: "none", NumCandidates: 4, NumTrials: 6, MinibatchSize: 10, MaxLabeledDemos: -1, MaxBootstrappedDemos: -1},
 		"no summary":       {Auto: "none", NumCandidates: 3, NumTrials: 5, MinibatchSize: 10, DataAwareProposer: new(bool)},
+		"no minibatches":   {Auto: "none", NumCandidates: 4, NumTrials: 12, Minibatch: new(bool), ViewDataBatchSize: 8},
 	} {
 		t.Run(name, func(t *testing.T) {
 			parallel, sequential := compileBoth(t, 8, opt, simTask())
 			assertSameRuns(t, parallel, sequential)
+			assert.NotEmpty(t, parallel.trialForks, "no search trials ran at once")
 		})
+	}
+}
+
+// A run stopped in the middle of search trials that ran at once, and
+// resumed from its checkpoint, on either schedule, ends where the
+// sequential schedule does: each trial's checkpoint holds the sampler and
+// generator as the sequential search left them.
+func TestMIPROv2ResumedAmidTrialsRunAtOnceEqualsSequential(t *testing.T) {
+	model := simLM(t, 9)
+	want, err := smallMIPRO().Compile(context.Background(), Sequential(simEngine(t, model, 4, nil)), simTask())
+	require.NoError(t, err)
+	// Rows 2-6 are the first trials run at once, 8-10 the second.
+	for _, stopAt := range []int{3, 5, 9} {
+		var saved Checkpoint
+		eng := simEngine(t, model, 4, func(_ context.Context, cp Checkpoint) error {
+			if cp.Progress.Phase == miproSearch && cp.Progress.Step == stopAt {
+				saved = cp
+				return ErrStop
+			}
+			return nil
+		})
+		stopped, err := smallMIPRO().Compile(context.Background(), eng, simTask())
+		require.NoError(t, err)
+		require.True(t, stopped.Stopped)
+		require.Len(t, stopped.Trials, stopAt)
+		for name, wrap := range map[string]func(Engine) Engine{"parallel": func(e Engine) Engine { return e }, "sequential": Sequential} {
+			task := simTask()
+			task.Resume = saved.State
+			resumed, err := smallMIPRO().Compile(context.Background(), wrap(simEngine(t, model, 4, nil)), task)
+			require.NoError(t, err)
+			assert.Equal(t, mustJSON(t, want.Program), mustJSON(t, resumed.Program), "stopped at row %d, resumed %s", stopAt, name)
+			assert.Equal(t, mustJSON(t, want.Trials), mustJSON(t, resumed.Trials), "stopped at row %d, resumed %s", stopAt, name)
+			assert.Equal(t, want.ScoreExact, resumed.ScoreExact, "stopped at row %d, resumed %s", stopAt, name)
+		}
 	}
 }
 

@@ -175,6 +175,20 @@ func (s *Sampler) NextNumber() int { return s.next }
 // Trials returns the finished trials in the order they finished.
 func (s *Sampler) Trials() []Trial { return cloneTrials(s.complete) }
 
+// Unguided is how many of the next suggestions no trial's value guides, if
+// each is told before the next is made: those drawn uniformly while fewer
+// than NStartupTrials trials are finished, or every one when no parameter
+// has a choice (math.MaxInt). Making that many suggestions in a row without
+// telling any returns the same trials, so their objectives can be computed
+// at once; telling them in order then leaves the sampler as if each had
+// been told before the next.
+func (s *Sampler) Unguided() int {
+	if len(s.order) == 0 {
+		return math.MaxInt
+	}
+	return max(0, s.cfg.NStartupTrials-len(s.complete))
+}
+
 // Suggest starts a trial and returns its number and parameter values, in
 // the order of the search space. Report its value with Tell.
 func (s *Sampler) Suggest() (number int, params []int) {

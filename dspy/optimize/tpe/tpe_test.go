@@ -105,6 +105,40 @@ func TestRestoredStateContinuesTheSameSequence(t *testing.T) {
 	}
 }
 
+// The trials Unguided counts, suggested in a row before any is told, are
+// the ones suggested and told one at a time, and telling them in order ends
+// in the same state; one more would have been guided by the values.
+func TestUnguidedSuggestionsMadeAtOnceEqualOneAtATime(t *testing.T) {
+	for _, added := range []int{0, 1, 6, 9} {
+		seq, _ := New(twoParams, Config{Seed: 4})
+		batch, _ := New(twoParams, Config{Seed: 4})
+		for i := range added {
+			_, err := seq.AddTrial([]int{i % 4, i % 8}, float64(i))
+			require.NoError(t, err)
+			_, err = batch.AddTrial([]int{i % 4, i % 8}, float64(i))
+			require.NoError(t, err)
+		}
+		n := batch.Unguided()
+		require.Equal(t, 10-added, n)
+		want := run(t, seq, n)
+
+		numbers, got := make([]int, n), make([][]int, n)
+		for k := range n {
+			numbers[k], got[k] = batch.Suggest()
+		}
+		for k := range n {
+			require.NoError(t, batch.Tell(numbers[k], objective(got[k])))
+		}
+		assert.Equal(t, want, got, "after %d added trials", added)
+		assert.Equal(t, seq.State(), batch.State(), "after %d added trials", added)
+		assert.Zero(t, batch.Unguided())
+		assert.Equal(t, run(t, seq, 3), run(t, batch, 3), "guided suggestions after %d added trials", added)
+	}
+
+	only, _ := New([]Param{{Name: "a", Choices: 1}}, Config{Seed: 4})
+	assert.Equal(t, math.MaxInt, only.Unguided())
+}
+
 func TestSingleChoiceParametersAreFixedWithoutDraws(t *testing.T) {
 	space := []Param{{Name: "a", Choices: 1}, {Name: "b", Choices: 3}}
 	s, _ := New(space, Config{Seed: 2, NStartupTrials: 3})
