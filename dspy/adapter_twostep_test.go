@@ -171,3 +171,36 @@ func TestTwoStepAdapter_ExtractionModelUsesTheMainClient(t *testing.T) {
 	_, err = (&dspy.TwoStepAdapter{}).Call(context.Background(), dspytest.ScriptedLM("x"), dspy.LMRequest{}, dspy.MustSignature("question -> answer"), nil, dspy.NewExample("question", "q"))
 	assert.ErrorContains(t, err, "no extraction LM")
 }
+
+// A History input is one line of the main prompt, however it is given: as a
+// History, a *History, or the {"messages": [...]} form a dataset file holds;
+// no value is None, as str(None) in DSPy. Anything else is an error, as in
+// the other adapters.
+func TestTwoStepAdapter_HistoryInputIsOneLine(t *testing.T) {
+	sig := dspy.MustSignature("question, history: History -> answer")
+	turn := dspy.NewExample("question", "1+1?", "answer", "2")
+	const want = "question: and 3?\n\nhistory: messages=[{'question': '1+1?', 'answer': '2'}]"
+	h := dspy.NewHistory(turn)
+	for name, v := range map[string]any{
+		"History":   h,
+		"pointer":   &h,
+		"JSON form": map[string]any{"messages": []any{map[string]any{"question": "1+1?", "answer": "2"}}},
+	} {
+		msgs, err := dspy.NewTwoStepAdapter(dspytest.ScriptedLM()).Format(sig, nil, dspy.NewExample("question", "and 3?", "history", v))
+		require.NoError(t, err, name)
+		require.Len(t, msgs, 2, name)
+		if name == "JSON form" {
+			// A Go map has no order of its own: its keys come sorted.
+			assert.Equal(t, "question: and 3?\n\nhistory: messages=[{'answer': '2', 'question': '1+1?'}]", msgs[1].Content, name)
+			continue
+		}
+		assert.Equal(t, want, msgs[1].Content, name)
+	}
+
+	msgs, err := dspy.NewTwoStepAdapter(dspytest.ScriptedLM()).Format(sig, nil, dspy.NewExample("question", "q", "history", nil))
+	require.NoError(t, err)
+	assert.Equal(t, "question: q\n\nhistory: None", msgs[1].Content)
+
+	_, err = dspy.NewTwoStepAdapter(dspytest.ScriptedLM()).Format(sig, []dspy.Example{dspy.NewExample("question", "q", "history", "earlier", "answer", "a")}, dspy.NewExample("question", "q"))
+	assert.ErrorContains(t, err, `input "history" is a History field`)
+}

@@ -154,6 +154,46 @@ formats = [
         {"image": dspy.Image("data:image/png;base64,iVBORw0KGgo="), "question": "What is shown?"},
         "A cat sits on a mat.", chat(answer="A cat."),
     ),
+    format_case(
+        "history",
+        {"question": (str, None), "history": (dspy.History, "The conversation so far.")},
+        {"answer": (str, None), "sure": (bool, None)},
+        "Carry on the conversation.",
+        [],
+        {
+            "question": "And in 'Rome'?",
+            "history": dspy.History(messages=[
+                {"question": "What's the time in Paris?", "answer": "Noon.", "sure": True},
+                {"question": "café \"au lait\"?", "answer": None},
+                {"question": "nested?", "answer": "yes", "meta": {"z": 1, "a": [2.5, None, False]}},
+                {"answer": "an answer alone"},
+            ]),
+        },
+        "It is noon in Rome as well, I'm quite sure.", chat(answer="Noon.", sure="True"),
+    ),
+    format_case(
+        "history_with_demos",
+        {"history": (dspy.History, None), "question": (str, None)},
+        {"answer": (str, None)},
+        "Answer in context.",
+        [
+            dspy.Example(history=dspy.History(messages=[{"question": "a?", "answer": "b"}]), question="c?", answer="d"),
+            dspy.Example(history=dspy.History(messages=[]), question="empty history?", answer="none"),
+            dspy.Example(question="no history", answer="partial"),
+            dspy.Example(history=dspy.History(messages=[{"question": "only input"}]), question="no answer"),
+        ],
+        {"history": dspy.History(messages=[{"question": "1+1?", "answer": "2"}, {"question": "times 3?", "answer": "6"}]), "question": "minus 1?"},
+        "That makes 5.", chat(answer="5"),
+    ),
+    format_case(
+        "empty_history",
+        {"question": (str, None), "history": (dspy.History, None)},
+        {"answer": (str, None)},
+        "",
+        [],
+        {"question": "Hi?", "history": dspy.History(messages=[])},
+        "Hello!", chat(answer="Hello!"),
+    ),
 ]
 
 parses = [
