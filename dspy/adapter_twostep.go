@@ -19,8 +19,9 @@ import (
 //
 // Demos shape the main LM's prompt only: as in DSPy, the extraction call has
 // none. A History input is written into the main prompt as a line of text,
-// not replayed as earlier messages, as DSPy's TwoStepAdapter does. Safe for
-// concurrent calls.
+// not replayed as earlier messages, as DSPy's TwoStepAdapter does; tools and
+// tool calls in the prompt read as Python's str() writes dspy.Tool and
+// dspy.ToolCalls. Safe for concurrent calls.
 type TwoStepAdapter struct {
 	// Extraction is the LM that fills the output fields. When nil, the
 	// extraction calls go to the main LM's client with ExtractionModel as
@@ -190,8 +191,9 @@ func twoStepSystemMessage(sig Signature) string {
 }
 
 // twoStepFields writes "name: value" for each of fields present in values,
-// the value as Python's str() renders it, after an optional prefix; the
-// whole text is stripped, as DSPy strips it.
+// the value as Python's str() renders it (tools, tool calls and histories
+// as their pydantic text), after an optional prefix; the whole text is
+// stripped, as DSPy strips it.
 func twoStepFields(fields []Field, values Example, prefix string) (string, error) {
 	parts := []string{prefix}
 	for _, f := range fields {
@@ -199,7 +201,7 @@ func twoStepFields(fields []Field, values Example, prefix string) (string, error
 		if !ok {
 			continue
 		}
-		text := pyfmt.BuiltinStr(pyfmt.JSONValue(v))
+		text := pythonStr(v)
 		if f.Type.Kind == KindHistory {
 			var err error
 			if text, err = twoStepHistory(f.Name, v); err != nil {
@@ -225,9 +227,5 @@ func twoStepHistory(field string, v any) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	list := make([]any, len(turns))
-	for i, t := range turns {
-		list[i] = t.Unmarked()
-	}
-	return "messages=" + pyfmt.Repr(list), nil
+	return historyFields(turns), nil
 }
