@@ -18,7 +18,10 @@ import (
 // DSPy's, and the usage of both is counted.
 //
 // Demos shape the main LM's prompt only: as in DSPy, the extraction call has
-// none. Safe for concurrent calls.
+// none. A History input is written into the main prompt as a line of text,
+// not replayed as earlier messages, as DSPy's TwoStepAdapter does; tools and
+// tool calls in the prompt read as Python's str() writes dspy.Tool and
+// dspy.ToolCalls. Safe for concurrent calls.
 type TwoStepAdapter struct {
 	// Extraction is the LM that fills the output fields. When nil, the
 	// extraction calls go to the main LM's client with ExtractionModel as
@@ -44,25 +47,43 @@ const (
 
 // Format builds the main LM's messages: a system message describing the task
 // and its fields, the demos as "name: value" turns (those with missing fields
-// first, marked as partial), and the inputs.
+// first, marked as partial), and the inputs. A History input is not turned
+// into earlier messages here, as DSPy's TwoStepAdapter does not: it is one
+// "history: messages=[...]" line, pydantic's text of a dspy.History.
 func (a *TwoStepAdapter) Format(sig Signature, demos []Example, inputs Example) ([]Message, error) {
 	msgs := make([]Message, 0, 2+2*len(demos))
 	msgs = append(msgs, Message{Role: "system", Content: twoStepSystemMessage(sig)})
+	turn := func(d Example, prefix string) error {
+		user, err := twoStepFields(sig.inputs, d, prefix)
+		if err != nil {
+			return err
+		}
+		assistant, err := twoStepFields(sig.outputs, d, "")
+		if err != nil {
+			return err
+		}
+		msgs = append(msgs, Message{Role: "user", Content: user}, Message{Role: "assistant", Content: assistant})
+		return nil
+	}
 	for _, d := range demos {
 		if !demoComplete(sig, d) && hasAnyField(d, sig.inputs) && hasAnyField(d, sig.outputs) {
-			msgs = append(msgs,
-				Message{Role: "user", Content: twoStepFields(sig.inputs, d, incompleteDemoPrefix)},
-				Message{Role: "assistant", Content: twoStepFields(sig.outputs, d, "")})
+			if err := turn(d, incompleteDemoPrefix); err != nil {
+				return nil, err
+			}
 		}
 	}
 	for _, d := range demos {
 		if demoComplete(sig, d) {
-			msgs = append(msgs,
-				Message{Role: "user", Content: twoStepFields(sig.inputs, d, "")},
-				Message{Role: "assistant", Content: twoStepFields(sig.outputs, d, "")})
+			if err := turn(d, ""); err != nil {
+				return nil, err
+			}
 		}
 	}
-	return splitContentParts(append(msgs, Message{Role: "user", Content: twoStepFields(sig.inputs, inputs, "")}))
+	user, err := twoStepFields(sig.inputs, inputs, "")
+	if err != nil {
+		return nil, err
+	}
+	return splitContentParts(append(msgs, Message{Role: "user", Content: user}))
 }
 
 // Parse has the Extraction LM read a main LM reply into the output fields,
@@ -170,17 +191,41 @@ func twoStepSystemMessage(sig Signature) string {
 }
 
 // twoStepFields writes "name: value" for each of fields present in values,
-// the value as Python's str() renders it, after an optional prefix; the
-// whole text is stripped, as DSPy strips it.
-func twoStepFields(fields []Field, values Example, prefix string) string {
+// the value as Python's str() renders it (tools, tool calls and histories
+// as their pydantic text), after an optional prefix; the whole text is
+// stripped, as DSPy strips it.
+func twoStepFields(fields []Field, values Example, prefix string) (string, error) {
 	parts := []string{prefix}
 	for _, f := range fields {
-		if v, ok := values.values[f.Name]; ok {
-			parts = append(parts, f.Name+": "+pyfmt.BuiltinStr(pyfmt.JSONValue(v)))
+		v, ok := values.values[f.Name]
+		if !ok {
+			continue
 		}
+		text := pythonStr(v)
+		if f.Type.Kind == KindHistory {
+			var err error
+			if text, err = twoStepHistory(f.Name, v); err != nil {
+				return "", err
+			}
+		}
+		parts = append(parts, f.Name+": "+text)
 	}
 	if prefix == "" {
 		parts = parts[1:]
 	}
-	return pyfmt.Strip(strings.Join(parts, "\n\n"))
+	return pyfmt.Strip(strings.Join(parts, "\n\n")), nil
+}
+
+// twoStepHistory is str() of a dspy.History, which pydantic writes as its
+// fields, "messages=" and the repr of the turns; no value at all is None. The
+// {"messages": [...]} form of a History reads as one, as in the other adapters.
+func twoStepHistory(field string, v any) (string, error) {
+	if h, ok := v.(*History); v == nil || ok && h == nil {
+		return pyfmt.Str(nil), nil
+	}
+	turns, err := historyTurns(field, v)
+	if err != nil {
+		return "", err
+	}
+	return historyFields(turns), nil
 }

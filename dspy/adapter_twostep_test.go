@@ -20,17 +20,19 @@ const goldenTwoStepAdapter = "testdata/golden/two-step-adapter.json"
 // (scripts/golden/two_step_adapter.py).
 type twoStepGoldenFile struct {
 	Format []struct {
-		Name               string            `json:"name"`
-		Instructions       string            `json:"instructions"`
-		InputFields        json.RawMessage   `json:"input_fields"`
-		OutputFields       json.RawMessage   `json:"output_fields"`
-		Demos              []json.RawMessage `json:"demos"`
-		Inputs             json.RawMessage   `json:"inputs"`
-		Messages           []goldenMessage   `json:"messages"`
-		MainReply          string            `json:"main_reply"`
-		ExtractionReply    string            `json:"extraction_reply"`
-		ExtractionMessages []goldenMessage   `json:"extraction_messages"`
-		Parsed             json.RawMessage   `json:"parsed"`
+		Name         string          `json:"name"`
+		Instructions string          `json:"instructions"`
+		InputFields  json.RawMessage `json:"input_fields"`
+		OutputFields json.RawMessage `json:"output_fields"`
+		// Tools define the tools that Tool and list[Tool] values name.
+		Tools              map[string]goldenToolDefinition `json:"tools"`
+		Demos              []json.RawMessage               `json:"demos"`
+		Inputs             json.RawMessage                 `json:"inputs"`
+		Messages           []goldenMessage                 `json:"messages"`
+		MainReply          string                          `json:"main_reply"`
+		ExtractionReply    string                          `json:"extraction_reply"`
+		ExtractionMessages []goldenMessage                 `json:"extraction_messages"`
+		Parsed             json.RawMessage                 `json:"parsed"`
 	} `json:"format"`
 	Parse []struct {
 		Name      string `json:"name"`
@@ -81,9 +83,9 @@ func TestTwoStepAdapter_FormatMatchesDSPyGolden(t *testing.T) {
 			require.NoError(t, err)
 			demos := make([]dspy.Example, len(tc.Demos))
 			for i, d := range tc.Demos {
-				demos[i] = withImages(t, sig, orderedExample(t, sig, d))
+				demos[i] = withGoldenTools(t, sig, tc.Tools, withImages(t, sig, orderedExample(t, sig, d)))
 			}
-			inputs := withImages(t, sig, orderedExample(t, sig, tc.Inputs))
+			inputs := withGoldenTools(t, sig, tc.Tools, withImages(t, sig, orderedExample(t, sig, tc.Inputs)))
 			main, extraction := dspytest.ScriptedLM(tc.MainReply), dspytest.ScriptedLM(tc.ExtractionReply)
 			res, err := dspy.NewTwoStepAdapter(extraction).Call(context.Background(), main, dspy.LMRequest{}, sig, demos, inputs)
 			require.NoError(t, err)
@@ -96,10 +98,63 @@ func TestTwoStepAdapter_FormatMatchesDSPyGolden(t *testing.T) {
 			require.Len(t, extraction.Requests(), 1)
 			assertSameMessages(t, tc.ExtractionMessages, extraction.Requests()[0].Messages)
 			require.Len(t, res.Outputs, 1)
-			assertParsed(t, tc.Parsed, res.Outputs[0])
+			if tc.Tools != nil {
+				assert.Equal(t, canonicalJSON(t, tc.Parsed), goldenParsed(t, res.Outputs[0]))
+			} else {
+				assertParsed(t, tc.Parsed, res.Outputs[0])
+			}
 			assert.Equal(t, []string{tc.MainReply}, res.Raw)
 		})
 	}
+}
+
+// withGoldenTools turns the golden form of tool values into Go values: a
+// Tool or list[Tool] value names tools of defs, and ToolCalls values, in the
+// example and in its History's turns, become ToolCalls.
+func withGoldenTools(t testing.TB, sig dspy.Signature, defs map[string]goldenToolDefinition, e dspy.Example) dspy.Example {
+	t.Helper()
+	if defs == nil {
+		return e
+	}
+	g := toolCallsGoldenFile{ToolDefinitions: defs}
+	toolCalls := func(e dspy.Example) dspy.Example {
+		for _, k := range e.Keys() {
+			if f, _, ok := sig.Field(k); ok && f.Type.String() == "ToolCalls" {
+				v, _ := e.Get(k)
+				raw, err := json.Marshal(v)
+				require.NoError(t, err)
+				var tc dspy.ToolCalls
+				require.NoError(t, json.Unmarshal(raw, &tc))
+				e = e.Set(k, tc)
+			}
+		}
+		return e
+	}
+	e = toolCalls(e)
+	for _, k := range e.Keys() {
+		f, _, ok := sig.Field(k)
+		if !ok {
+			continue
+		}
+		v, _ := e.Get(k)
+		switch {
+		case f.Type.String() == "Tool":
+			e = e.Set(k, goldenTools(t, g, []string{v.(string)})[0])
+		case f.Type.String() == "list[Tool]":
+			var names []string
+			for _, n := range v.([]any) {
+				names = append(names, n.(string))
+			}
+			e = e.Set(k, goldenTools(t, g, names))
+		case f.Type.Kind == dspy.KindHistory:
+			h := v.(dspy.History)
+			for i, turn := range h.Messages {
+				h.Messages[i] = toolCalls(turn)
+			}
+			e = e.Set(k, h)
+		}
+	}
+	return e
 }
 
 func TestTwoStepAdapter_ParseMatchesDSPyGolden(t *testing.T) {
@@ -170,4 +225,37 @@ func TestTwoStepAdapter_ExtractionModelUsesTheMainClient(t *testing.T) {
 
 	_, err = (&dspy.TwoStepAdapter{}).Call(context.Background(), dspytest.ScriptedLM("x"), dspy.LMRequest{}, dspy.MustSignature("question -> answer"), nil, dspy.NewExample("question", "q"))
 	assert.ErrorContains(t, err, "no extraction LM")
+}
+
+// A History input is one line of the main prompt, however it is given: as a
+// History, a *History, or the {"messages": [...]} form a dataset file holds;
+// no value is None, as str(None) in DSPy. Anything else is an error, as in
+// the other adapters.
+func TestTwoStepAdapter_HistoryInputIsOneLine(t *testing.T) {
+	sig := dspy.MustSignature("question, history: History -> answer")
+	turn := dspy.NewExample("question", "1+1?", "answer", "2")
+	const want = "question: and 3?\n\nhistory: messages=[{'question': '1+1?', 'answer': '2'}]"
+	h := dspy.NewHistory(turn)
+	for name, v := range map[string]any{
+		"History":   h,
+		"pointer":   &h,
+		"JSON form": map[string]any{"messages": []any{map[string]any{"question": "1+1?", "answer": "2"}}},
+	} {
+		msgs, err := dspy.NewTwoStepAdapter(dspytest.ScriptedLM()).Format(sig, nil, dspy.NewExample("question", "and 3?", "history", v))
+		require.NoError(t, err, name)
+		require.Len(t, msgs, 2, name)
+		if name == "JSON form" {
+			// A Go map has no order of its own: its keys come sorted.
+			assert.Equal(t, "question: and 3?\n\nhistory: messages=[{'answer': '2', 'question': '1+1?'}]", msgs[1].Content, name)
+			continue
+		}
+		assert.Equal(t, want, msgs[1].Content, name)
+	}
+
+	msgs, err := dspy.NewTwoStepAdapter(dspytest.ScriptedLM()).Format(sig, nil, dspy.NewExample("question", "q", "history", nil))
+	require.NoError(t, err)
+	assert.Equal(t, "question: q\n\nhistory: None", msgs[1].Content)
+
+	_, err = dspy.NewTwoStepAdapter(dspytest.ScriptedLM()).Format(sig, []dspy.Example{dspy.NewExample("question", "q", "history", "earlier", "answer", "a")}, dspy.NewExample("question", "q"))
+	assert.ErrorContains(t, err, `input "history" is a History field`)
 }

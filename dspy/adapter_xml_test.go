@@ -93,25 +93,45 @@ func TestXMLAdapter_FormatMatchesDSPyGolden(t *testing.T) {
 
 // orderedExample decodes an example whose nested objects keep their key
 // order, as the Python dicts they came from do; a Go map would sort them.
-// A History input is read as a History.
+// A History input is read as a History whose turns keep their order too.
 func orderedExample(t testing.TB, sig dspy.Signature, raw json.RawMessage) dspy.Example {
 	t.Helper()
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.UseNumber()
 	v, err := decodeOrdered(dec)
 	require.NoError(t, err)
-	_, values := orderedKeys(t, raw)
 	var kv []any
 	for _, e := range v.(pyfmt.Object) {
 		if f, _, ok := sig.Field(e.Key); ok && f.Type.Kind == dspy.KindHistory {
-			var h dspy.History
-			require.NoError(t, json.Unmarshal(values[e.Key], &h))
-			kv = append(kv, e.Key, h)
+			kv = append(kv, e.Key, orderedHistory(t, e.Value))
 			continue
 		}
 		kv = append(kv, e.Key, e.Value)
 	}
 	return dspy.NewExample(kv...)
+}
+
+// orderedHistory turns the {"messages": [...]} object decodeOrdered read into
+// a History.
+func orderedHistory(t testing.TB, v any) dspy.History {
+	t.Helper()
+	obj, ok := v.(pyfmt.Object)
+	require.True(t, ok, "a History is a JSON object, got %T", v)
+	require.Len(t, obj, 1)
+	require.Equal(t, "messages", obj[0].Key)
+	list, ok := obj[0].Value.([]any)
+	require.True(t, ok, "a History's messages are a list, got %T", obj[0].Value)
+	var h dspy.History
+	for _, m := range list {
+		turn, ok := m.(pyfmt.Object)
+		require.True(t, ok, "a History turn is a JSON object, got %T", m)
+		kv := make([]any, 0, 2*len(turn))
+		for _, e := range turn {
+			kv = append(kv, e.Key, e.Value)
+		}
+		h = h.Append(dspy.NewExample(kv...))
+	}
+	return h
 }
 
 func decodeOrdered(dec *json.Decoder) (any, error) {

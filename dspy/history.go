@@ -12,7 +12,9 @@ import (
 // shows each turn as a user message (the turn's input fields) and an
 // assistant message (its output fields), between the demos and the current
 // input. The history field itself is listed in the system message, as DSPy
-// lists it, but never shown as a value of the current request.
+// lists it, but never shown as a value of the current request. TwoStepAdapter
+// is the exception, as in DSPy: its main prompt holds the History as one
+// "history: messages=[...]" line.
 //
 // A turn may lack fields: a missing input is left out of its user message and
 // a missing output is shown as None (JSON null with JSONAdapter), as in DSPy.

@@ -73,7 +73,7 @@ func NewReAct(sig Signature, tools ...*Tool) (*ReAct, error) {
 	outputs := tickedNames(sig.OutputNames())
 	finish, err := newTool(finishToolName,
 		"Marks the task as complete. That is, signals that all information for producing the outputs, i.e. "+outputs+", are now available to be extracted.",
-		&jsonschema.Schema{Type: "object"}, true,
+		&jsonschema.Schema{Type: "object"}, nil, true,
 		func(context.Context, map[string]any) (any, error) { return "Completed.", nil })
 	if err != nil {
 		return nil, err

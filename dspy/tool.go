@@ -25,6 +25,9 @@ type Tool struct {
 	name   string
 	desc   string
 	schema *jsonschema.Schema
+	// args are the arguments in prompt order, each with its schema as the
+	// LM reads it.
+	args []toolArg
 	// resolved validates arguments; nil when the schema constrains nothing.
 	resolved *jsonschema.Resolved
 	// strictArgs rejects argument names the schema does not list, with the
@@ -99,13 +102,16 @@ func NewTool(name, desc string, fn any) (*Tool, error) {
 		}
 		return out[0].Interface(), nil
 	}
-	return newTool(name, desc, schema, true, call)
+	return newTool(name, desc, schema, nil, true, call)
 }
 
 // NewToolWithSchema makes a tool from an untyped function and an explicit JSON
 // schema of its arguments object (nil means it takes none). Use it for tools
 // whose arguments are only known at run time, such as tools proxied from a
-// remote server.
+// remote server. A *jsonschema.Schema keeps no key order but PropertyOrder:
+// the LM sees the arguments in that order (the others sorted) and each
+// argument's keys in the order the jsonschema package writes them; to keep
+// the order of a schema written as JSON text, use NewToolWithJSONSchema.
 func NewToolWithSchema(name, desc string, schema *jsonschema.Schema, fn ToolFunc) (*Tool, error) {
 	if err := checkToolName(name); err != nil {
 		return nil, err
@@ -119,7 +125,7 @@ func NewToolWithSchema(name, desc string, schema *jsonschema.Schema, fn ToolFunc
 	if schema.Type != "" && schema.Type != "object" {
 		return nil, fmt.Errorf("tool %q: the argument schema must describe a JSON object, not %q", name, schema.Type)
 	}
-	return newTool(name, desc, schema, false, fn)
+	return newTool(name, desc, schema, nil, false, fn)
 }
 
 // MustTool is NewTool that panics on error, for tools declared at package level.
@@ -131,8 +137,13 @@ func MustTool(name, desc string, fn any) *Tool {
 	return t
 }
 
-func newTool(name, desc string, schema *jsonschema.Schema, strict bool, fn ToolFunc) (*Tool, error) {
-	t := &Tool{name: name, desc: desc, schema: schema, strictArgs: strict, fn: fn}
+// newTool makes a tool; args lists the arguments with their schema texts in
+// the order they were given, or is nil to take both from schema.
+func newTool(name, desc string, schema *jsonschema.Schema, args []toolArg, strict bool, fn ToolFunc) (*Tool, error) {
+	if args == nil {
+		args = schemaToolArgs(schema)
+	}
+	t := &Tool{name: name, desc: desc, schema: schema, args: args, strictArgs: strict, fn: fn}
 	if len(schema.Properties) > 0 || len(schema.Required) > 0 || schema.AdditionalProperties != nil {
 		rs, err := schema.Resolve(nil)
 		if err != nil {
@@ -163,24 +174,16 @@ func (t *Tool) Desc() string { return t.desc }
 // Schema returns a copy of the JSON schema of the tool's arguments object.
 func (t *Tool) Schema() *jsonschema.Schema { return t.schema.CloneSchemas() }
 
-// ArgNames returns the argument names in schema order.
+// ArgNames returns the argument names in the order the LM sees them: the
+// order of the JSON text a tool was made from (NewToolWithJSONSchema), else
+// the schema's PropertyOrder (a NewTool struct's field order), then the
+// others sorted.
 func (t *Tool) ArgNames() []string {
-	seen := map[string]bool{}
-	var names []string
-	for _, n := range t.schema.PropertyOrder {
-		if _, ok := t.schema.Properties[n]; ok && !seen[n] {
-			seen[n] = true
-			names = append(names, n)
-		}
+	names := make([]string, len(t.args))
+	for i, a := range t.args {
+		names[i] = a.name
 	}
-	var rest []string
-	for n := range t.schema.Properties {
-		if !seen[n] {
-			rest = append(rest, n)
-		}
-	}
-	sort.Strings(rest)
-	return append(names, rest...)
+	return names
 }
 
 // Call validates args against the schema and runs the tool, or hands it to
@@ -272,22 +275,18 @@ func (t *Tool) String() string {
 }
 
 // argsRepr renders the per-argument schemas as a Python dict literal, the way
-// DSPy prints a tool's args, so prompts read the same as Python's.
+// DSPy prints a tool's args, so prompts read the same as Python's: each
+// schema's keys in the order the tool has them.
 func (t *Tool) argsRepr() string {
 	var b strings.Builder
 	b.WriteByte('{')
-	for i, n := range t.ArgNames() {
+	for i, a := range t.args {
 		if i > 0 {
 			b.WriteString(", ")
 		}
-		b.WriteString(pyfmt.Repr(n))
+		b.WriteString(pyfmt.Repr(a.name))
 		b.WriteString(": ")
-		raw, err := json.Marshal(t.schema.Properties[n])
-		if err != nil {
-			b.WriteString("{}")
-			continue
-		}
-		b.WriteString(pyLiteralFromJSON(raw))
+		b.WriteString(pyLiteralFromJSON(a.schema))
 	}
 	b.WriteByte('}')
 	return b.String()

@@ -81,7 +81,26 @@ func ShortRepr(s string) string {
 	return Repr(s)
 }
 
+// reprs are the conversions RegisterRepr added.
+var reprs []func(v any) (string, bool)
+
+// RegisterRepr adds the Python repr() of a type of another package whose
+// repr is not that of its JSON form, as a pydantic model's
+// "Name(field=value, ...)" is not: repr returns the text and true, or false
+// for a value it does not handle. Repr, and BuiltinStr inside containers, use
+// it; Str does not. Call it from an init function: conversions are read
+// without locking.
+func RegisterRepr(repr func(v any) (string, bool)) {
+	reprs = append(reprs, repr)
+}
+
 func writeRepr(b *strings.Builder, v any) {
+	for _, repr := range reprs {
+		if s, ok := repr(v); ok {
+			b.WriteString(s)
+			return
+		}
+	}
 	switch x := toJSONValue(v).(type) {
 	case string:
 		writeStringRepr(b, x)

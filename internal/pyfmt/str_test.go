@@ -66,3 +66,18 @@ func TestRegisterDict_RendersRecordsInTheirOrder(t *testing.T) {
 		A int `json:"a"`
 	}{1}), "other structs still go through encoding/json")
 }
+
+type modelled struct{ name string }
+
+func TestRegisterRepr_WritesModelsAsPythonReprsThem(t *testing.T) {
+	RegisterRepr(func(v any) (string, bool) {
+		x, ok := v.(modelled)
+		if !ok {
+			return "", false
+		}
+		return "Model(name=" + Repr(x.name) + ")", true
+	})
+	assert.Equal(t, `[Model(name='a'), {'k': Model(name="it's")}]`, Repr([]any{modelled{"a"}, Object{{"k", modelled{"it's"}}}}))
+	assert.Equal(t, `[Model(name='a')]`, BuiltinStr([]any{modelled{"a"}}))
+	assert.Equal(t, `{}`, Str(modelled{"a"}), "Str writes JSON, which has no reprs")
+}

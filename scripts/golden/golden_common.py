@@ -19,6 +19,10 @@ def go_type(annotation):
         return "History"
     if annotation is dspy.Image:
         return "Image"
+    if annotation is dspy.Tool:
+        return "Tool"
+    if annotation is dspy.ToolCalls:
+        return "ToolCalls"
     if annotation in (str, int, float, bool):
         return annotation.__name__
     origin = typing.get_origin(annotation)

@@ -50,11 +50,38 @@ def no_args() -> str:
     return "ok"
 
 
-TOOLS = {"get_weather": get_weather, "search": search, "book": book, "no_args": no_args}
+class Stop(pydantic.BaseModel):
+    """A stop on the way."""
+
+    place: str
+    minutes: int = 10
+
+
+def plan(
+    steps: list[str],
+    stops: list[Stop],
+    mode: Literal["fast", "slow"] | None = None,
+    budget: float = 2.0,
+    label: str = "trip",
+    limits: dict[str, int] | None = None,
+    note="",
+) -> str:
+    """Plan a trip: "quoted", it's fine."""
+    return "planned"
+
+
+TOOLS = {"get_weather": get_weather, "search": search, "book": book, "no_args": no_args, "plan": plan}
+
+# Argument descriptions given to dspy.Tool, which it appends to the argument's schema.
+ARG_DESC = {"plan": {"steps": "What to do, in order.", "budget": "Hours\nat most."}}
+
+
+def make_tool(name):
+    return dspy.Tool(TOOLS[name], arg_desc=ARG_DESC.get(name))
 
 
 def tools_of(names):
-    return [dspy.Tool(TOOLS[n]) for n in names]
+    return [make_tool(n) for n in names]
 
 
 class RecordingLM(dspy.BaseLM):
@@ -291,7 +318,7 @@ def parse_cases(adapter):
 
 
 def tool_definitions():
-    return {n: dspy.Tool(f).format_as_litellm_function_call() for n, f in TOOLS.items()}
+    return {n: make_tool(n).format_as_litellm_function_call() for n in TOOLS}
 
 
 def validation_cases():
@@ -367,15 +394,27 @@ def jsonable_turn(turn):
     return out
 
 
+def react_cases():
+    """The messages of ReAct's first step, whose instructions list the tools in text."""
+    out = []
+    for adapter in ["ChatAdapter", "JSONAdapter"]:
+        names = list(TOOLS)
+        agent = dspy.ReAct(make_sig({"question": str}, {"answer": str}, "Plan with the tools."), tools=tools_of(names))
+        messages = adapter_of(adapter, False).format(agent.react.signature, [], {"question": "Where to?", "trajectory": ""})
+        out.append({"adapter": adapter, "tools": names, "instructions": agent.react.signature.instructions, "messages": messages})
+    return out
+
+
 json.dump(
     {
         "dspy_version": dspy.__version__,
         "tool_definitions": tool_definitions(),
-        "tool_strings": {n: str(dspy.Tool(f)) for n, f in TOOLS.items()},
+        "tool_strings": {n: str(make_tool(n)) for n in TOOLS},
         "format": format_cases("ChatAdapter") + format_cases("JSONAdapter"),
         "parse": parse_cases("ChatAdapter") + parse_cases("JSONAdapter"),
         "validation": validation_cases(),
         "history": history_cases(),
+        "react": react_cases(),
     },
     sys.stdout,
     indent=1,

@@ -36,6 +36,46 @@ class Person(pydantic.BaseModel):
     address: Address
 
 
+def get_weather(city: str, unit: Literal["celsius", "fahrenheit"] = "celsius") -> str:
+    """Get the weather.
+
+    In a city."""
+    return f"sunny in {city}"
+
+
+def no_doc(n: int, tags: list[str] | None = None):
+    return n
+
+
+TOOLS = {"get_weather": dspy.Tool(get_weather), "no_doc": dspy.Tool(no_doc)}
+
+
+def with_results(calls, values, is_errors=None):
+    results = dspy.ToolCallResults.from_tool_calls_and_values(calls, values, is_errors)
+    return calls.model_copy(update={"tool_call_results": results})
+
+
+def tools_jsonable(v):
+    """Tools by name, which the Go test builds from the case's tool definitions;
+    tool calls in the Go package's JSON form, with their results."""
+    if isinstance(v, dspy.Tool):
+        return v.name
+    if isinstance(v, dspy.ToolCalls):
+        d = {"tool_calls": [{"id": c.id, "name": c.name, "args": jsonable(c.args)} for c in v.tool_calls]}
+        if v.tool_call_results is not None:
+            d["tool_call_results"] = v.tool_call_results.model_dump(mode="json")
+        return d
+    if isinstance(v, dspy.History):
+        return {"messages": [tools_jsonable(m) for m in v.messages]}
+    if isinstance(v, dspy.Example):
+        return tools_jsonable(dict(v.items()))
+    if isinstance(v, list):
+        return [tools_jsonable(x) for x in v]
+    if isinstance(v, dict):
+        return {k: tools_jsonable(x) for k, x in v.items()}
+    return jsonable(v)
+
+
 def run(sig, demos, values, main_reply, extraction_replies):
     main = RecordingLM([main_reply], "main")
     extraction = RecordingLM(extraction_replies, "extraction")
@@ -51,6 +91,22 @@ def format_case(name, inputs, outputs, instructions, demos, values, main_reply, 
     sig = make_sig(inputs, outputs, instructions)
     main, extraction, parsed, err = run(sig, demos, values, main_reply, [extraction_reply])
     assert err is None, err
+    if any(info.annotation in (dspy.Tool, list[dspy.Tool], dspy.ToolCalls) for info in sig.fields.values()):
+        return {
+            "name": name,
+            "adapter": "TwoStepAdapter",
+            "instructions": sig.instructions,
+            "input_fields": describe_fields(sig.input_fields),
+            "output_fields": describe_fields(sig.output_fields),
+            "tools": {n: t.format_as_litellm_function_call() for n, t in TOOLS.items()},
+            "demos": [tools_jsonable(d) for d in demos],
+            "inputs": tools_jsonable(values),
+            "messages": main.calls[0],
+            "main_reply": main_reply,
+            "extraction_reply": extraction_reply,
+            "extraction_messages": extraction.calls[0],
+            "parsed": tools_jsonable(parsed),
+        }
     return {
         "name": name,
         "adapter": "TwoStepAdapter",
@@ -153,6 +209,71 @@ formats = [
         [dspy.Example(image=dspy.Image("https://example.com/dog.png"), question="Animal?", answer="A dog.")],
         {"image": dspy.Image("data:image/png;base64,iVBORw0KGgo="), "question": "What is shown?"},
         "A cat sits on a mat.", chat(answer="A cat."),
+    ),
+    format_case(
+        "history",
+        {"question": (str, None), "history": (dspy.History, "The conversation so far.")},
+        {"answer": (str, None), "sure": (bool, None)},
+        "Carry on the conversation.",
+        [],
+        {
+            "question": "And in 'Rome'?",
+            "history": dspy.History(messages=[
+                {"question": "What's the time in Paris?", "answer": "Noon.", "sure": True},
+                {"question": "café \"au lait\"?", "answer": None},
+                {"question": "nested?", "answer": "yes", "meta": {"z": 1, "a": [2.5, None, False]}},
+                {"answer": "an answer alone"},
+            ]),
+        },
+        "It is noon in Rome as well, I'm quite sure.", chat(answer="Noon.", sure="True"),
+    ),
+    format_case(
+        "history_with_demos",
+        {"history": (dspy.History, None), "question": (str, None)},
+        {"answer": (str, None)},
+        "Answer in context.",
+        [
+            dspy.Example(history=dspy.History(messages=[{"question": "a?", "answer": "b"}]), question="c?", answer="d"),
+            dspy.Example(history=dspy.History(messages=[]), question="empty history?", answer="none"),
+            dspy.Example(question="no history", answer="partial"),
+            dspy.Example(history=dspy.History(messages=[{"question": "only input"}]), question="no answer"),
+        ],
+        {"history": dspy.History(messages=[{"question": "1+1?", "answer": "2"}, {"question": "times 3?", "answer": "6"}]), "question": "minus 1?"},
+        "That makes 5.", chat(answer="5"),
+    ),
+    format_case(
+        "tools_and_tool_calls",
+        {"question": (str, None), "history": (dspy.History, None), "tools": (list[dspy.Tool], None), "tool": (dspy.Tool, None)},
+        {"answer": (str, None), "calls": (dspy.ToolCalls, None)},
+        "Use the tools.",
+        [
+            dspy.Example(
+                question="Weather in Paris?", tools=[TOOLS["get_weather"]], tool=TOOLS["no_doc"],
+                answer="Let me look.", calls=dspy.ToolCalls.from_dict_list([{"name": "get_weather", "args": {"unit": "celsius", "city": "Paris"}}]),
+            ),
+        ],
+        {
+            "question": "And in Rome?",
+            "history": dspy.History(messages=[
+                {"question": "Oslo?", "calls": with_results(
+                    dspy.ToolCalls.from_dict_list([{"id": "c1", "name": "get_weather", "args": {"city": "Oslo"}}, {"name": "no_doc", "args": {"n": 2}}]),
+                    ["rain", {"n": [2, None]}], [False, True])},
+                {"question": "Lisbon?", "answer": "Sunny.", "calls": dspy.ToolCalls.from_dict_list([{"name": "get_weather", "args": {"city": "Lisbon"}}])},
+            ]),
+            "tools": [TOOLS["get_weather"], TOOLS["no_doc"]],
+            "tool": TOOLS["get_weather"],
+        },
+        "I would call get_weather for Rome.",
+        chat(answer="Checking.", calls=json.dumps({"tool_calls": [{"name": "get_weather", "args": {"city": "Rome"}}]})),
+    ),
+    format_case(
+        "empty_history",
+        {"question": (str, None), "history": (dspy.History, None)},
+        {"answer": (str, None)},
+        "",
+        [],
+        {"question": "Hi?", "history": dspy.History(messages=[])},
+        "Hello!", chat(answer="Hello!"),
     ),
 ]
 
