@@ -144,6 +144,10 @@ type gepaRun struct {
 	st         gepaState
 	rng        *pyrand.Random
 	adapterRNG *pyrand.Random
+	// speculating caches whether the run prepares iterations ahead, and
+	// ahead holds the work so prepared (see gepa_speculate.go).
+	speculating *bool
+	ahead       *gepaAhead
 }
 
 // Compile runs the search.
@@ -166,7 +170,12 @@ func (g *GEPA) Compile(ctx context.Context, engine Engine, task Task) (Result, e
 		}
 	}
 	for r.st.MetricCalls < r.budget {
-		if err := r.iterate(ctx); err != nil {
+		err := r.speculate(ctx)
+		if err == nil {
+			err = r.iterate(ctx)
+			r.ahead.prune(r.st.Iteration + 1)
+		}
+		if err != nil {
 			// The engine refused more work (a spent budget): the pool so
 			// far is the result.
 			if errors.Is(err, ErrStop) {
@@ -174,7 +183,7 @@ func (g *GEPA) Compile(ctx context.Context, engine Engine, task Task) (Result, e
 			}
 			return Result{}, err
 		}
-		err := r.checkpoint(ctx)
+		err = r.checkpoint(ctx)
 		if errors.Is(err, ErrStop) {
 			return r.result(true), nil
 		}
@@ -317,16 +326,9 @@ func (r *gepaRun) tryMerge(ctx context.Context, merged gepaMerged) error {
 // test. It reports whether a child joined the pool.
 func (r *gepaRun) reflect(ctx context.Context) (bool, error) {
 	st := &r.st
-	var parent int
-	if r.cfg.currentBest {
-		parent = gepaArgmax(st.averages())
-	} else {
-		parent = gepaSelectPareto(st.Front, st.averages(), r.rng)
-	}
-	ids := st.Sampler.next(len(r.task.Trainset), r.cfg.minibatch, st.Iteration, r.rng)
+	parent, ids := r.head(st, r.rng)
 	iter := st.Iteration + 1
-	label := fmt.Sprintf("gepa iteration %d: parent %d on minibatch", iter, parent)
-	outs, err := r.run(ctx, st.Candidates[parent], r.task.Trainset, ids, true, label)
+	outs, err := r.run(ctx, st.Candidates[parent], r.task.Trainset, ids, true, gepaParentLabel(iter, parent))
 	if err != nil {
 		return false, err
 	}
@@ -335,7 +337,65 @@ func (r *gepaRun) reflect(ctx context.Context) (bool, error) {
 	if r.cfg.skipPerfect && gepaAllAtLeast(before, r.cfg.perfect) {
 		return false, nil
 	}
+	reflections := r.reflections(st, parent, ids, outs, r.adapterRNG)
+	if len(reflections) == 0 {
+		return false, nil // gepa: no component had data to reflect on
+	}
+	// The reflections depend on nothing but their datasets, so they are
+	// asked at once.
+	child := append([]string(nil), st.Candidates[parent]...)
+	replies := make([]string, len(reflections))
+	work := func(ctx context.Context, e Engine, k int) error {
+		reply, err := r.reflection(ctx, e, reflections[k].call)
+		replies[k] = reply
+		return err
+	}
+	done := func(k int) error {
+		child[reflections[k].component] = gepaExtractInstruction(replies[k])
+		return nil
+	}
+	if err := forEach(ctx, r.engine, len(reflections), work, done); err != nil {
+		return false, err
+	}
+	childOuts, err := r.run(ctx, child, r.task.Trainset, ids, false, gepaChildLabel(iter, parent))
+	if err != nil {
+		return false, err
+	}
+	st.MetricCalls += len(ids)
+	if gepaSum(gepaScores(childOuts, r.g.FailureScore)) <= gepaSum(before) {
+		return false, nil
+	}
+	full, err := r.evaluateVal(ctx, child, gepaValLabel(iter, parent))
+	if err != nil {
+		return false, err
+	}
+	r.accept(child, []int{parent}, full, fmt.Sprintf("iteration %d: reflection on %d", iter, parent))
+	return true, nil
+}
 
+// head starts a reflective iteration on st: it draws the parent and the
+// minibatch from rng. Nothing it does depends on an LM reply.
+func (r *gepaRun) head(st *gepaState, rng *pyrand.Random) (parent int, ids []int) {
+	if r.cfg.currentBest {
+		parent = gepaArgmax(st.averages())
+	} else {
+		parent = gepaSelectPareto(st.Front, st.averages(), rng)
+	}
+	return parent, st.Sampler.next(len(r.task.Trainset), r.cfg.minibatch, st.Iteration, rng)
+}
+
+// gepaReflection is one reflection prompt of an iteration: the component it
+// rewrites and the call that asks for it.
+type gepaReflection struct {
+	component int
+	call      PromptCall
+}
+
+// reflections picks the components an iteration rewrites (advancing the
+// parent's round-robin pointer in st) and builds their reflective datasets
+// from the parent's minibatch run, drawing from adapterRNG in component
+// order. Components without data get no prompt.
+func (r *gepaRun) reflections(st *gepaState, parent int, ids []int, outs []Outcome, adapterRNG *pyrand.Random) []gepaReflection {
 	var update []int
 	if r.cfg.allComponents {
 		update = indexIDs(len(r.components))
@@ -345,59 +405,44 @@ func (r *gepaRun) reflect(ctx context.Context) (bool, error) {
 		update = []int{p}
 	}
 	examples := gepaPick(r.task.Trainset, ids)
-	child := append([]string(nil), st.Candidates[parent]...)
-	// The reflective datasets draw from the adapter's generator in component
-	// order; the reflections themselves depend on nothing else, so they are
-	// asked at once.
-	type reflection struct {
-		component int
-		call      PromptCall
-	}
-	var reflections []reflection
+	var out []gepaReflection
 	for _, c := range update {
 		sig := r.sigs[c].WithInstructions(st.Candidates[parent][c])
-		records := gepaReflectiveDataset(r.components[c], r.components, sig, examples, outs, r.g.AddFormatFailureAsFeedback, r.adapterRNG)
+		records := gepaReflectiveDataset(r.components[c], r.components, sig, examples, outs, r.g.AddFormatFailureAsFeedback, adapterRNG)
 		if len(records) == 0 {
 			continue
 		}
-		reflections = append(reflections, reflection{component: c, call: PromptCall{
+		out = append(out, gepaReflection{component: c, call: PromptCall{
 			Text:  gepaReflectionPrompt(st.Candidates[parent][c], records),
-			Label: fmt.Sprintf("gepa iteration %d: reflect on %s", iter, r.components[c]),
+			Label: fmt.Sprintf("gepa iteration %d: reflect on %s", st.Iteration+1, r.components[c]),
 		}})
 	}
-	if len(reflections) == 0 {
-		return false, nil // gepa: no component had data to reflect on
+	return out
+}
+
+// reflection asks the prompt model one reflection on e, or takes the reply
+// already received for exactly that prompt ahead of time.
+func (r *gepaRun) reflection(ctx context.Context, e Engine, call PromptCall) (string, error) {
+	if reply, ok := r.ahead.reply(call); ok {
+		return reply, nil
 	}
-	replies := make([]string, len(reflections))
-	work := func(ctx context.Context, e Engine, k int) error {
-		reply, err := gepaReflectionReply(e.Prompt(ctx, reflections[k].call))
-		if err != nil {
-			return fmt.Errorf("gepa: %s: %w", reflections[k].call.Label, err)
-		}
-		replies[k] = reply
-		return nil
-	}
-	done := func(k int) error {
-		child[reflections[k].component] = gepaExtractInstruction(replies[k])
-		return nil
-	}
-	if err := forEach(ctx, r.engine, len(reflections), work, done); err != nil {
-		return false, err
-	}
-	childOuts, err := r.run(ctx, child, r.task.Trainset, ids, false, fmt.Sprintf("gepa iteration %d: child of %d on minibatch", iter, parent))
+	reply, err := gepaReflectionReply(e.Prompt(ctx, call))
 	if err != nil {
-		return false, err
+		return "", fmt.Errorf("gepa: %s: %w", call.Label, err)
 	}
-	st.MetricCalls += len(ids)
-	if gepaSum(gepaScores(childOuts, r.g.FailureScore)) <= gepaSum(before) {
-		return false, nil
-	}
-	full, err := r.evaluateVal(ctx, child, fmt.Sprintf("gepa iteration %d: child of %d on the validation set", iter, parent))
-	if err != nil {
-		return false, err
-	}
-	r.accept(child, []int{parent}, full, fmt.Sprintf("iteration %d: reflection on %d", iter, parent))
-	return true, nil
+	return reply, nil
+}
+
+func gepaParentLabel(iter, parent int) string {
+	return fmt.Sprintf("gepa iteration %d: parent %d on minibatch", iter, parent)
+}
+
+func gepaChildLabel(iter, parent int) string {
+	return fmt.Sprintf("gepa iteration %d: child of %d on minibatch", iter, parent)
+}
+
+func gepaValLabel(iter, parent int) string {
+	return fmt.Sprintf("gepa iteration %d: child of %d on the validation set", iter, parent)
 }
 
 // accept adds a fully evaluated program to the pool and the trial table.
@@ -428,11 +473,19 @@ func (r *gepaRun) evaluate(ctx context.Context, instructions []string, data []ds
 }
 
 func (r *gepaRun) run(ctx context.Context, instructions []string, data []dspy.Example, ids []int, trace bool, label string) ([]Outcome, error) {
+	if outs, ok := r.ahead.outcomes(label, instructions, ids, trace); ok {
+		return outs, nil
+	}
+	return r.runOn(ctx, r.engine, instructions, data, ids, trace, label)
+}
+
+// runOn runs a candidate on examples of data through e.
+func (r *gepaRun) runOn(ctx context.Context, e Engine, instructions []string, data []dspy.Example, ids []int, trace bool, label string) ([]Outcome, error) {
 	program, err := r.program(instructions)
 	if err != nil {
 		return nil, err
 	}
-	outs, err := r.engine.Run(ctx, Batch{Candidate: program, Examples: gepaPick(data, ids), IDs: ids, Trace: trace, Label: label})
+	outs, err := e.Run(ctx, Batch{Candidate: program, Examples: gepaPick(data, ids), IDs: ids, Trace: trace, Label: label})
 	if err != nil {
 		return nil, fmt.Errorf("gepa: %s: %w", label, err)
 	}

@@ -344,3 +344,7 @@ func (e *LocalEngine) Fork(ctx context.Context, n int, fn func(ctx context.Conte
 	}
 	return err
 }
+
+// Speculative reports true: an in-process run may prepare work ahead
+// whenever it forks.
+func (e *LocalEngine) Speculative() bool { return true }
