@@ -229,7 +229,7 @@ func (a *Activities) RunBatch(ctx context.Context, in RunBatchInput) (RunBatchOu
 // flight, so a worker that dies mid-call is noticed within the heartbeat
 // timeout instead of the activity's whole time limit.
 func (a *Activities) Prompt(ctx context.Context, in PromptInput) (PromptOutput, error) {
-	stop := keepAlive(ctx, nil)
+	stop := keepAlive(ctx)
 	defer stop()
 	rec := &optimize.CallRecorder{}
 	callCtx, usage := dspy.TrackUsage(optimize.WithCallRecorder(ctx, rec))
