@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"time"
 
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
@@ -33,6 +34,11 @@ type Config struct {
 	// program run, for programs that embed their inputs (a compiled
 	// KNNFewShot program); nil means the worker cannot embed.
 	Embedder dspy.Embedder
+	// HeartbeatInterval is how often a batch activity sends the examples it
+	// finished since its last heartbeat (0 means DefaultHeartbeatInterval).
+	// The worker's MaxHeartbeatThrottleInterval should be no longer, or the
+	// SDK holds them back.
+	HeartbeatInterval time.Duration
 }
 
 // Activities implements durable-dspy's activities. Register it on a worker with
@@ -115,9 +121,10 @@ func Describe(p dspy.Module) ProgramDescription {
 // timeout runs only the rest, and what the runs it gave up on spent, so the
 // output counts it (RunBatchOutput.Discarded). The retry may run on another
 // worker, whose LM cache never saw this one's calls: the heartbeat details
-// are the only record of them that survives the worker, which is why the
-// plugin caps the SDK's heartbeat throttling (Config.HeartbeatInterval in
-// package workflows), so they reach the server in time. An example whose LM call failed transiently
+// are the only record of them that survives the worker, which is why they
+// go out every Config.HeartbeatInterval and the plugin caps the SDK's
+// heartbeat throttling to the same (Config.HeartbeatInterval in package
+// workflows), so they reach the server in time. An example whose LM call failed transiently
 // (after the client's own retries) fails the activity, to be retried by
 // Temporal; one that failed for good (unparseable reply, bad request, metric
 // error) is recorded as a failed outcome.
@@ -135,15 +142,16 @@ func (a *Activities) RunBatch(ctx context.Context, in RunBatchInput) (RunBatchOu
 		return RunBatchOutput{}, configError(fmt.Errorf("batch %q has %d IDs for %d examples", b.Label, len(b.IDs), len(b.Examples)))
 	}
 	done := map[int]optimize.Outcome{}
-	// discarded is what the runs cut short by a transient LM failure spent,
-	// in this attempt and the earlier ones: the requests reached the server.
-	var discarded dspy.Usage
+	// progress.discarded is what the runs cut short by a transient LM
+	// failure spent, in this attempt and the earlier ones: the requests
+	// reached the server.
+	progress := &batchProgress{}
 	for _, o := range in.Done {
 		done[o.ID] = o
 	}
 	if activity.HasHeartbeatDetails(ctx) {
 		var prior []optimize.Outcome
-		if err := activity.GetHeartbeatDetails(ctx, &prior, &discarded); err == nil {
+		if err := activity.GetHeartbeatDetails(ctx, &prior, &progress.discarded); err == nil {
 			for _, o := range prior {
 				done[o.ID] = o
 			}
@@ -160,51 +168,48 @@ func (a *Activities) RunBatch(ctx context.Context, in RunBatchInput) (RunBatchOu
 
 	var mu sync.Mutex
 	var transient error
-	finished := make([]optimize.Outcome, 0, len(b.IDs))
+	progress.finished = make([]optimize.Outcome, 0, len(b.IDs))
 	for _, o := range done {
-		finished = append(finished, o)
+		progress.finished = append(progress.finished, o)
 	}
 	engine, err := optimize.NewLocalEngine(optimize.LocalOptions{
 		Program: factory, Metric: metric, TaskLM: a.cfg.TaskLM, Concurrency: a.cfg.Concurrency,
 		FailureScore: in.FailureScore, Embedder: a.cfg.Embedder,
 		OnOutcome: func(_ int, o optimize.Outcome, err error) {
-			mu.Lock()
-			defer mu.Unlock()
 			if err != nil && dspy.IsRetryableLMError(err) {
+				mu.Lock()
 				if transient == nil {
 					transient = err
 				}
-				discarded = discarded.Add(o.Usage)
-				activity.RecordHeartbeat(ctx, finished, discarded)
+				mu.Unlock()
+				progress.discard(o.Usage)
 				return
 			}
-			finished = append(finished, o)
-			activity.RecordHeartbeat(ctx, finished, discarded)
+			progress.add(o)
 		},
 	})
 	if err != nil {
 		return RunBatchOutput{}, configError(err)
 	}
-	// Between outcomes, for instance while every example waits behind the
-	// worker's LM concurrency cap, the same details are sent again so the
-	// batch is not taken for dead.
-	stop := keepAlive(ctx, func() {
-		mu.Lock()
-		defer mu.Unlock()
-		activity.RecordHeartbeat(ctx, finished, discarded)
-	})
-	defer stop()
+	stop := progress.report(ctx, a.cfg.HeartbeatInterval)
 	outcomes, err := engine.Run(ctx, rest)
+	stop()
+	if err != nil || transient != nil {
+		// A retry starts from the details the server last heard, so this
+		// attempt's latest progress goes out with its failure (the SDK
+		// sends buffered details when an activity fails).
+		progress.beat(ctx, false)
+	}
 	if err != nil {
 		return RunBatchOutput{}, err
 	}
 	if transient != nil {
 		// The outcomes finished so far travel with the failure, so a batch
 		// the workflow schedules again after an outage pause keeps them.
-		if len(finished) == 0 {
+		if len(progress.finished) == 0 {
 			return RunBatchOutput{}, lmActivityError(transient, dspy.Usage{})
 		}
-		return RunBatchOutput{}, lmActivityError(transient, dspy.Usage{}, finished)
+		return RunBatchOutput{}, lmActivityError(transient, dspy.Usage{}, progress.finished)
 	}
 	byID := make(map[int]optimize.Outcome, len(b.IDs))
 	for id, o := range done {
@@ -213,7 +218,7 @@ func (a *Activities) RunBatch(ctx context.Context, in RunBatchInput) (RunBatchOu
 	for _, o := range outcomes {
 		byID[o.ID] = o
 	}
-	out := RunBatchOutput{Outcomes: make([]optimize.Outcome, len(b.IDs)), Discarded: discarded}
+	out := RunBatchOutput{Outcomes: make([]optimize.Outcome, len(b.IDs)), Discarded: progress.discarded}
 	for i, id := range b.IDs {
 		out.Outcomes[i] = byID[id]
 	}
@@ -224,7 +229,7 @@ func (a *Activities) RunBatch(ctx context.Context, in RunBatchInput) (RunBatchOu
 // flight, so a worker that dies mid-call is noticed within the heartbeat
 // timeout instead of the activity's whole time limit.
 func (a *Activities) Prompt(ctx context.Context, in PromptInput) (PromptOutput, error) {
-	stop := keepAlive(ctx, nil)
+	stop := keepAlive(ctx)
 	defer stop()
 	rec := &optimize.CallRecorder{}
 	callCtx, usage := dspy.TrackUsage(optimize.WithCallRecorder(ctx, rec))

@@ -29,7 +29,7 @@ func (a *Activities) Embed(ctx context.Context, in EmbedInput) (EmbedOutput, err
 	if a.cfg.Embedder == nil {
 		return EmbedOutput{}, configError(errors.New("this worker has no embedder: start it with an embedding model (--embed-model)"))
 	}
-	stop := keepAlive(ctx, nil)
+	stop := keepAlive(ctx)
 	defer stop()
 	vecs, u, err := dspy.CallEmbedder(ctx, a.cfg.Embedder, in.Call.Texts)
 	if err != nil {

@@ -7,20 +7,17 @@ import (
 	"go.temporal.io/sdk/activity"
 )
 
-// keepAlive heartbeats for an activity at a third of its heartbeat timeout,
-// until the returned stop is called; stop returns once no beat runs any
-// more, so none is sent after the activity returns. Without a heartbeat
-// timeout it does nothing. beat sends the heartbeat; nil sends one without details, for an
-// activity that has no progress of its own to report. An activity whose
-// details carry progress passes a beat that sends them again: a heartbeat
-// without details would replace them on the server.
-func keepAlive(ctx context.Context, beat func()) (stop func()) {
+// keepAlive heartbeats, without details, for an activity that has no
+// progress of its own to report, at a third of its heartbeat timeout, until
+// the returned stop is called; stop returns once no beat runs any more, so
+// none is sent after the activity returns. Without a heartbeat timeout it
+// does nothing. A batch, whose details carry its progress, sends them
+// itself (see batchProgress): a heartbeat without details would replace
+// them on the server.
+func keepAlive(ctx context.Context) (stop func()) {
 	timeout := activity.GetInfo(ctx).HeartbeatTimeout
 	if timeout <= 0 {
 		return func() {}
-	}
-	if beat == nil {
-		beat = func() { activity.RecordHeartbeat(ctx) }
 	}
 	done, exited := make(chan struct{}), make(chan struct{})
 	go func() {
@@ -34,7 +31,7 @@ func keepAlive(ctx context.Context, beat func()) (stop func()) {
 			case <-ctx.Done():
 				return
 			case <-ticker.C:
-				beat()
+				activity.RecordHeartbeat(ctx)
 			}
 		}
 	}()

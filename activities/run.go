@@ -39,7 +39,7 @@ type CallToolOutput struct {
 // heartbeats while the call is in flight, so a worker that dies mid-call is
 // noticed within the heartbeat timeout.
 func (a *Activities) CallLM(ctx context.Context, in CallLMInput) (CallLMOutput, error) {
-	stop := keepAlive(ctx, nil)
+	stop := keepAlive(ctx)
 	defer stop()
 	resp, err := dspy.CallLM(ctx, a.cfg.TaskLM, in.Request)
 	if err != nil {
@@ -55,7 +55,7 @@ func (a *Activities) CallTool(ctx context.Context, in CallToolInput) (CallToolOu
 	if !ok {
 		return CallToolOutput{}, configError(fmt.Errorf("unknown tool %q: this worker registers %s", in.Tool, a.cfg.Catalog.toolNames()))
 	}
-	stop := keepAlive(ctx, nil)
+	stop := keepAlive(ctx)
 	defer stop()
 	args := in.Args
 	if args == nil {

@@ -4,6 +4,8 @@ import (
 	"time"
 
 	"go.temporal.io/sdk/worker"
+
+	"github.com/durable-dspy/durable-dspy/activities"
 )
 
 // DefaultHeartbeatInterval is how long, at most, a batch activity's
@@ -24,15 +26,17 @@ import (
 // last interval. At one second, the second part is about one more round of
 // calls for an LM answering in about a second, a few rounds for a fast one,
 // while a batch sends at most one heartbeat a second, a load the server
-// takes in its stride. The heartbeat timeout is left alone: it says how
-// soon a dead worker's batch is retried, which is a separate choice.
+// takes in its stride; a batch shorter than a second sends none (see
+// activities.Config.HeartbeatInterval, which the plugin sets to the same
+// interval). The heartbeat timeout is left alone: it says how soon a dead
+// worker's batch is retried, which is a separate choice.
 //
 // The other choices considered: smaller batches lose less per kill only
 // with a workflow change and many more activities (history, server load);
 // an LM cache shared between workers needs a store every worker reaches,
 // which the deployment would have to provide, while the heartbeat details
 // travel through the Temporal server the workers already share.
-const DefaultHeartbeatInterval = time.Second
+const DefaultHeartbeatInterval = activities.DefaultHeartbeatInterval
 
 // capHeartbeatThrottle lowers a worker's heartbeat throttle interval to
 // interval (DefaultHeartbeatInterval when zero), unless the worker's own

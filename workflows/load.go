@@ -11,17 +11,39 @@ import (
 	"github.com/durable-dspy/durable-dspy/dspy"
 )
 
-// withSetupOptions gives the activities that set a run up (describing the
-// program, loading its data) their one timeout and retry policy. They are
-// quick and repeatable: a bad reference fails at once, anything else is
-// retried a few times before the run fails.
-func withSetupOptions(ctx workflow.Context) workflow.Context {
-	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
-		StartToCloseTimeout: fiveMinutes,
-		RetryPolicy: &temporal.RetryPolicy{
-			MaximumAttempts: 5, NonRetryableErrorTypes: []string{activities.ErrTypeConfig},
-		},
-	})
+// setupRetries is the retry policy of the activities that set a run up
+// (describing the program, loading its data). They are quick and
+// repeatable: a bad reference fails at once, anything else is retried a
+// few times before the run fails.
+func setupRetries() *temporal.RetryPolicy {
+	return &temporal.RetryPolicy{MaximumAttempts: 5, NonRetryableErrorTypes: []string{activities.ErrTypeConfig}}
+}
+
+// versionLocalSetup marks runs whose setup runs as local activities: on the
+// worker that runs the workflow, within its workflow task, so a run reaches
+// its first batch without a server round trip per setup step. Runs started
+// before keep their setup activities when they replay.
+const versionLocalSetup = "local-setup"
+
+// setupStep runs one setup activity: as a local activity, or on runs
+// started before versionLocalSetup as an activity of its own.
+type setupStep func(summary, activity string, arg, out any) error
+
+func newSetupStep(ctx workflow.Context) setupStep {
+	if workflow.GetVersion(ctx, versionLocalSetup, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+		return func(summary, activity string, arg, out any) error {
+			actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+				StartToCloseTimeout: fiveMinutes, RetryPolicy: setupRetries(), Summary: summary,
+			})
+			return workflow.ExecuteActivity(actx, activity, arg).Get(ctx, out)
+		}
+	}
+	return func(summary, activity string, arg, out any) error {
+		lctx := workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
+			StartToCloseTimeout: fiveMinutes, RetryPolicy: setupRetries(), Summary: summary,
+		})
+		return workflow.ExecuteLocalActivity(lctx, activity, arg).Get(ctx, out)
+	}
 }
 
 // taskData names a dataset a run loads.
@@ -45,7 +67,9 @@ type loadedTask struct {
 // loadTask is the setup every workflow runs: describe the program, then load
 // each dataset in order, taking the program's input fields as its inputs
 // unless the dataset names its own. The activities run one after the other,
-// in the order runs have always scheduled them.
+// in the order runs have always scheduled them; they are local activities
+// (see versionLocalSetup), as cheap as the steps they are, since the
+// in-process engine has none of them to pay for.
 //
 // Data is pinned twice over, by the same hash: LoadDataset refuses a file
 // whose content no longer has the hash its reference was pinned to when the
@@ -53,16 +77,16 @@ type loadedTask struct {
 // of the optimization loaded is refused here, which also covers references
 // started without a pin.
 func loadTask(ctx workflow.Context, program activities.ProgramRef, data ...taskData) (loadedTask, error) {
-	actx := withSetupOptions(ctx)
+	step := newSetupStep(ctx)
 	var task loadedTask
-	if err := workflow.ExecuteActivity(withSummary(actx, "describe program "+program.String()), activities.DescribeProgramName, program).Get(ctx, &task.Program); err != nil {
+	if err := step("describe program "+program.String(), activities.DescribeProgramName, program, &task.Program); err != nil {
 		return loadedTask{}, fmt.Errorf("describe program: %w", err)
 	}
 	for _, d := range data {
 		ref := d.Ref
 		ref.ProgramInputs = task.Program.InputKeys
 		var out activities.LoadDatasetOutput
-		if err := workflow.ExecuteActivity(withSummary(actx, "load "+d.Name), activities.LoadDatasetName, ref).Get(ctx, &out); err != nil {
+		if err := step("load "+d.Name, activities.LoadDatasetName, ref, &out); err != nil {
 			return loadedTask{}, fmt.Errorf("load %s: %w", d.Name, err)
 		}
 		if d.Pinned != "" && d.Pinned != out.SHA256 {

@@ -123,12 +123,6 @@ func prepareTask(ctx workflow.Context, in OptimizeInput) (optimize.Task, []strin
 	return task, train.InputKeys, hashes, nil
 }
 
-func withSummary(ctx workflow.Context, summary string) workflow.Context {
-	opts := workflow.GetActivityOptions(ctx)
-	opts.Summary = summary
-	return workflow.WithActivityOptions(ctx, opts)
-}
-
 func configError(format string, args ...any) error {
 	err := fmt.Errorf(format, args...)
 	return temporal.NewNonRetryableApplicationError(err.Error(), activities.ErrTypeConfig, err)

@@ -57,7 +57,10 @@ func (cfg Config) newActivities() (*activities.Activities, *activities.Catalog, 
 	if err != nil {
 		return nil, nil, err
 	}
-	acts, err := activities.New(activities.Config{Catalog: catalog, TaskLM: cfg.TaskLM, PromptLM: cfg.PromptLM, Concurrency: cfg.Concurrency, Embedder: cfg.Embedder})
+	acts, err := activities.New(activities.Config{
+		Catalog: catalog, TaskLM: cfg.TaskLM, PromptLM: cfg.PromptLM, Concurrency: cfg.Concurrency, Embedder: cfg.Embedder,
+		HeartbeatInterval: cfg.HeartbeatInterval,
+	})
 	return acts, catalog, err
 }
 

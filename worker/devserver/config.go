@@ -170,5 +170,12 @@ func dynamicConfig() dynamicconfig.StaticClient {
 		// Search attributes registered at start-up and namespace changes should reach
 		// every service quickly; the cost is one cheap query on a local database.
 		dynamicconfig.NamespaceCacheRefreshInterval.Key(): time.Second,
+		// Partitions spread a task queue over matching hosts; this server has
+		// one, whatever its database. With several, a task can land in a
+		// partition no worker is polling and wait there until matching
+		// forwards it or reads it back from the database: latency on every
+		// step of a run.
+		dynamicconfig.MatchingNumTaskqueueReadPartitions.Key():  1,
+		dynamicconfig.MatchingNumTaskqueueWritePartitions.Key(): 1,
 	}
 }
