@@ -96,18 +96,7 @@ var interopNativeCases = []interopCase{
 			p.Adapter = &dspy.JSONAdapter{}
 			return p
 		},
-		predictors: []interopPredictor{{
-			path:         "self",
-			instructions: "Call a tool for every arithmetic step.",
-			demos: []dspy.Example{
-				dspy.NewExample("question", "What is -(2 + 3)?", "tools", []*dspy.Tool{interopAdd, interopNegate},
-					"answer", "I add, then negate.",
-					"calls", toolCalls(dspy.NewToolCall("add", map[string]any{"a": 2, "b": 3}), dspy.NewToolCall("negate", map[string]any{"x": 5})),
-					"augmented", true),
-				dspy.NewExample("question", "What is 4 + 4?", "answer", "8"),
-			},
-			inputs: dspy.NewExample("question", "What is -(6 + 7)?", "tools", []*dspy.Tool{interopAdd, interopNegate}),
-		}},
+		predictors: toolCallsPredictors(),
 	},
 	{
 		// The same Predict with a chat adapter that does not call natively:
@@ -118,19 +107,25 @@ var interopNativeCases = []interopCase{
 			return dspy.NewPredict(dspy.MustSignature("question, tools: list[dspy.Tool] -> answer, calls: dspy.ToolCalls",
 				"Answer the question; call the tools you need."))
 		},
-		predictors: []interopPredictor{{
-			path:         "self",
-			instructions: "Call a tool for every arithmetic step.",
-			demos: []dspy.Example{
-				dspy.NewExample("question", "What is -(2 + 3)?", "tools", []*dspy.Tool{interopAdd, interopNegate},
-					"answer", "I add, then negate.",
-					"calls", toolCalls(dspy.NewToolCall("add", map[string]any{"a": 2, "b": 3}), dspy.NewToolCall("negate", map[string]any{"x": 5})),
-					"augmented", true),
-				dspy.NewExample("question", "What is 4 + 4?", "answer", "8"),
-			},
-			inputs: dspy.NewExample("question", "What is -(6 + 7)?", "tools", []*dspy.Tool{interopAdd, interopNegate}),
-		}},
+		predictors: toolCallsPredictors(),
 	},
 }
 
 func init() { interopCases = append(interopCases, interopNativeCases...) }
+
+// toolCallsPredictors is the predictor both ToolCalls kinds save: a demo
+// with two calls, an incomplete demo, and inputs offering the same tools.
+func toolCallsPredictors() []interopPredictor {
+	return []interopPredictor{{
+		path:         "self",
+		instructions: "Call a tool for every arithmetic step.",
+		demos: []dspy.Example{
+			dspy.NewExample("question", "What is -(2 + 3)?", "tools", []*dspy.Tool{interopAdd, interopNegate},
+				"answer", "I add, then negate.",
+				"calls", toolCalls(dspy.NewToolCall("add", map[string]any{"a": 2, "b": 3}), dspy.NewToolCall("negate", map[string]any{"x": 5})),
+				"augmented", true),
+			dspy.NewExample("question", "What is 4 + 4?", "answer", "8"),
+		},
+		inputs: dspy.NewExample("question", "What is -(6 + 7)?", "tools", []*dspy.Tool{interopAdd, interopNegate}),
+	}}
+}

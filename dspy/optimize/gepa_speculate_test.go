@@ -137,25 +137,7 @@ func (e *gepaLadderEngine) Legacy() bool      { return false }
 func (e *gepaLadderEngine) Speculative() bool { return true }
 
 func (e *gepaLadderEngine) Fork(ctx context.Context, n int, fn func(context.Context, Engine, int) error, after func(int) error) error {
-	errs := make([]error, n)
-	var wg sync.WaitGroup
-	for i := range n {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			errs[i] = fn(ctx, e, i)
-		}()
-	}
-	wg.Wait()
-	for i := range n {
-		if errs[i] != nil {
-			return errs[i]
-		}
-		if err := after(i); err != nil {
-			return err
-		}
-	}
-	return nil
+	return forkAll(ctx, e, n, fn, after)
 }
 
 // With accepted iterations in the middle of speculated ones, resolving them

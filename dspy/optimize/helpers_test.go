@@ -172,3 +172,27 @@ func containsDemoOf(req dspy.LMRequest, question string) bool {
 	}
 	return false
 }
+
+// forkAll is a test engine's Fork: every call on a goroutine of its own with
+// engine e, then after for each in order, stopping at the first error.
+func forkAll(ctx context.Context, e Engine, n int, fn func(context.Context, Engine, int) error, after func(int) error) error {
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = fn(ctx, e, i)
+		}()
+	}
+	wg.Wait()
+	for i := range n {
+		if errs[i] != nil {
+			return errs[i]
+		}
+		if err := after(i); err != nil {
+			return err
+		}
+	}
+	return nil
+}

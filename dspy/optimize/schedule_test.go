@@ -279,25 +279,7 @@ func (f *forkingEngine) Parallel() bool { return true }
 func (f *forkingEngine) Legacy() bool { return false }
 
 func (f *forkingEngine) Fork(ctx context.Context, n int, fn func(context.Context, Engine, int) error, after func(int) error) error {
-	errs := make([]error, n)
-	var wg sync.WaitGroup
-	for i := range n {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			errs[i] = fn(ctx, f, i)
-		}()
-	}
-	wg.Wait()
-	for i := range n {
-		if errs[i] != nil {
-			return errs[i]
-		}
-		if err := after(i); err != nil {
-			return err
-		}
-	}
-	return nil
+	return forkAll(ctx, f, n, fn, after)
 }
 
 func (f *forkingEngine) sorted() []string {

@@ -91,3 +91,21 @@ class RecordingLM(BaseLM):
         text = self.replies.pop(0) if self.replies else ""
         choice = SimpleNamespace(message=SimpleNamespace(content=text, tool_calls=None), finish_reason="stop", logprobs=None)
         return SimpleNamespace(choices=[choice], usage={"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2}, model=self.model)
+
+
+class FunctionCallingLM(BaseLM):
+    """An LM that says it supports function calling and structured outputs, as
+    the OpenAI models do, so DSPy's adapters send it tools and response formats
+    natively. Subclasses decide what a call returns."""
+
+    @property
+    def supports_function_calling(self):
+        return True
+
+    @property
+    def supports_response_schema(self):
+        return True
+
+    @property
+    def supported_params(self):
+        return {"response_format", "tools", "tool_choice"}

@@ -29,6 +29,10 @@ import numpy as np
 import dspy
 from dspy.adapters._legacy_type_markers import _expand_legacy_custom_type_markers_in_chat_message
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from golden_common import FunctionCallingLM  # noqa: E402
+
 
 def add(a: int, b: int) -> int:
     """Add two integers."""
@@ -424,25 +428,13 @@ ADAPTERS = {
 }
 
 
-class RecordingLM(dspy.BaseLM):
+class RecordingLM(FunctionCallingLM):
     """An LM that supports function calling and structured outputs, as the
     OpenAI models do, and fails every call once its request is recorded."""
 
     def __init__(self):
         super().__init__(model="openai/recorder")
         self.requests = []
-
-    @property
-    def supports_function_calling(self):
-        return True
-
-    @property
-    def supports_response_schema(self):
-        return True
-
-    @property
-    def supported_params(self):
-        return {"response_format", "tools", "tool_choice"}
 
     def __call__(self, prompt=None, messages=None, **kwargs):
         self.requests.append({"messages": messages, **kwargs})

@@ -13,6 +13,7 @@ with "Tool", "list[Tool]" and "ToolCalls" for DSPy's tool types.
 """
 
 import json
+import os
 import sys
 import typing
 from typing import Any, Literal
@@ -22,6 +23,10 @@ from pydantic import TypeAdapter
 
 import dspy
 from dspy.utils.exceptions import AdapterParseError
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from golden_common import FunctionCallingLM  # noqa: E402
 
 
 class Flight(pydantic.BaseModel):
@@ -84,25 +89,13 @@ def tools_of(names):
     return [make_tool(n) for n in names]
 
 
-class RecordingLM(dspy.BaseLM):
+class RecordingLM(FunctionCallingLM):
     """Answers with fixed outputs and remembers the request it was sent."""
 
     def __init__(self, outputs):
         super().__init__(model="openai/recorder")
         self.outputs = outputs
         self.requests = []
-
-    @property
-    def supports_function_calling(self):
-        return True
-
-    @property
-    def supports_response_schema(self):
-        return True
-
-    @property
-    def supported_params(self):
-        return {"response_format", "tools", "tool_choice"}
 
     def __call__(self, prompt=None, messages=None, **kwargs):
         self.requests.append({"messages": messages, **kwargs})
