@@ -1,13 +1,15 @@
 package dspy
 
 import (
+	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/durable-dspy/durable-dspy/internal/pyfmt"
 )
 
 // Where DSPy puts a value in a prompt with Python's str() (the two-step
-// adapter does), a Tool, ToolCalls or History inside a list or a dict is
+// adapter does), a Tool, ToolCalls, History or Image inside a list or a dict is
 // written as Python writes it: with its repr, which for the pydantic models
 // is "Name(field=value, ...)", not the dict of its JSON form.
 func init() {
@@ -34,8 +36,25 @@ func pythonRepr(v any) (string, bool) {
 		if x != nil {
 			return "History(" + historyFields(x.Messages) + ")", true
 		}
+	case Image:
+		return x.pythonRepr(), true
+	case *Image:
+		if x != nil {
+			return x.pythonRepr(), true
+		}
 	}
 	return "", false
+}
+
+// pythonRepr is dspy.Image's own __repr__: a URL in quotes (not escaped),
+// a data URI shortened to its image type and the length of its data.
+func (im Image) pythonRepr() string {
+	if parts := strings.Split(im.URL, "base64,"); len(parts) > 1 {
+		head, _, _ := strings.Cut(im.URL, ";")
+		kind := head[strings.LastIndex(head, "/")+1:]
+		return "Image(url=data:image/" + kind + ";base64,<IMAGE_BASE_64_ENCODED(" + strconv.Itoa(utf8.RuneCountInString(parts[1])) + ")>)"
+	}
+	return "Image(url='" + im.URL + "')"
 }
 
 // pythonStr is Python's str() of a value: pydantic writes a model's fields

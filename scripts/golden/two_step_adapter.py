@@ -267,6 +267,21 @@ formats = [
         chat(answer="Checking.", calls=json.dumps({"tool_calls": [{"name": "get_weather", "args": {"city": "Rome"}}]})),
     ),
     format_case(
+        "history_with_images",
+        {"question": (str, None), "history": (dspy.History, None)},
+        {"answer": (str, None)},
+        "Answer about the pictures.",
+        [],
+        {
+            "question": "And this one?",
+            "history": dspy.History(messages=[
+                {"question": "What is it?", "image": dspy.Image("https://example.com/cat.png"), "answer": "A cat."},
+                {"question": "And here?", "image": dspy.Image("data:image/png;base64,iVBORw0KGgo="), "answer": "A pixel."},
+            ]),
+        },
+        "Another cat.", chat(answer="A cat."),
+    ),
+    format_case(
         "empty_history",
         {"question": (str, None), "history": (dspy.History, None)},
         {"answer": (str, None)},
