@@ -15,18 +15,16 @@ with "Tool", "list[Tool]" and "ToolCalls" for DSPy's tool types.
 import json
 import os
 import sys
-import typing
 from typing import Any, Literal
 
 import pydantic
-from pydantic import TypeAdapter
 
 import dspy
 from dspy.utils.exceptions import AdapterParseError
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from golden_common import FunctionCallingLM  # noqa: E402
+from golden_common import FunctionCallingLM, go_type  # noqa: E402
 
 
 class Flight(pydantic.BaseModel):
@@ -101,24 +99,6 @@ class RecordingLM(FunctionCallingLM):
         self.requests.append({"messages": messages, **kwargs})
         return self.outputs
 
-
-def go_type(annotation):
-    if annotation is dspy.Tool:
-        return "Tool"
-    if annotation is dspy.ToolCalls:
-        return "ToolCalls"
-    if annotation in (str, int, float, bool):
-        return annotation.__name__
-    origin = typing.get_origin(annotation)
-    args = typing.get_args(annotation)
-    if origin is Literal:
-        return "Literal[" + ", ".join(repr(a) for a in args) + "]"
-    if origin is list:
-        elem = go_type(args[0])
-        return f"list[{elem}]" if isinstance(elem, str) else {"list": elem}
-    if annotation is dict or (origin is dict and args == (str, Any)):
-        return "dict[str, Any]"
-    raise TypeError(f"no Go spelling for {annotation!r}")
 
 
 def make_sig(inputs, outputs, instructions):

@@ -10,15 +10,18 @@ signature without knowing Python's annotations.
 """
 
 import json
+import os
 import sys
-import typing
 from typing import Any, Literal
 
 import pydantic
-from pydantic import TypeAdapter
 
 import dspy
 from dspy.utils.exceptions import AdapterParseError
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from golden_common import go_type  # noqa: E402
 
 
 class Address(pydantic.BaseModel):
@@ -37,24 +40,6 @@ class Step(pydantic.BaseModel):
     done: bool
     tags: list[str]
 
-
-def go_type(annotation):
-    if annotation is dspy.History:
-        return "History"
-    if annotation in (str, int, float, bool):
-        return annotation.__name__
-    origin = typing.get_origin(annotation)
-    args = typing.get_args(annotation)
-    if origin is Literal:
-        return "Literal[" + ", ".join(repr(a) for a in args) + "]"
-    if origin is list:
-        elem = go_type(args[0])
-        return f"list[{elem}]" if isinstance(elem, str) else {"list": elem}
-    if annotation is dict or (origin is dict and args == (str, Any)):
-        return "dict[str, Any]"
-    if isinstance(annotation, type) and issubclass(annotation, pydantic.BaseModel):
-        return {"name": annotation.__name__, "schema": TypeAdapter(annotation).json_schema()}
-    raise TypeError(f"no Go spelling for {annotation!r}")
 
 
 def make_sig(inputs, outputs, instructions):
