@@ -177,12 +177,7 @@ func (r *ReAct) Call(ctx context.Context, inputs Example) (_ Prediction, err err
 		var pred Prediction
 		pred, trajectory, err = r.callWithTruncation(ctx, r.React, trajectory, inputs)
 		if err != nil {
-			// As in DSPy, a step whose reply does not parse (such as a tool name
-			// that is not offered) or that cannot fit the window ends the loop;
-			// the extractor still answers from what was gathered.
-			var parseErr *ParseError
-			var tooLong *TrajectoryTooLongError
-			if errors.As(err, &parseErr) || errors.As(err, &tooLong) {
+			if endsTrajectory(err) {
 				slog.WarnContext(ctx, "react: ending the trajectory: the agent failed to select a valid tool", "step", idx, "err", err)
 				break
 			}
@@ -351,4 +346,14 @@ func tickedNames(names []string) string {
 		quoted[i] = "`" + n + "`"
 	}
 	return strings.Join(quoted, ", ")
+}
+
+// endsTrajectory reports whether a step's error ends the agent's loop rather
+// than its call: as in DSPy, a step whose reply does not parse (such as a
+// tool name that is not offered) or that cannot fit the window stops the
+// steps, and the extractor still answers from what was gathered.
+func endsTrajectory(err error) bool {
+	var parseErr *ParseError
+	var tooLong *TrajectoryTooLongError
+	return errors.As(err, &parseErr) || errors.As(err, &tooLong)
 }

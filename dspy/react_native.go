@@ -90,9 +90,7 @@ func (r *ReAct) callNative(ctx context.Context, inputs Example, maxIters int) (P
 		pred, shorter, err := r.callWithTruncation(reactCtx, r.React, trajectory, stepInputs)
 		trajectory = shorter
 		if err != nil {
-			var parseErr *ParseError
-			var tooLong *TrajectoryTooLongError
-			if errors.As(err, &parseErr) || errors.As(err, &tooLong) {
+			if endsTrajectory(err) {
 				slog.WarnContext(ctx, "react: ending the trajectory: the agent failed to call a tool", "step", idx, "err", err)
 				break
 			}

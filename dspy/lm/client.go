@@ -214,32 +214,45 @@ func (c *Client) CacheKey(req dspy.LMRequest) string {
 // counts the attempts the server answered (and no tokens: error replies carry
 // none). Usage totals the same way.
 func (c *Client) Call(ctx context.Context, req dspy.LMRequest) (dspy.LMResponse, error) {
-	var start time.Time
-	if c.history != nil {
-		start = time.Now()
+	p, cached, hit, err := c.begin(req)
+	if err != nil || hit {
+		return cached, err
 	}
-	req = c.resolve(req)
+	resp, sent, err := c.send(ctx, p.req.Model, p.body)
+	if err != nil {
+		return c.settle(p.start, p.key, p.req, dspy.LMResponse{}, sent, err)
+	}
+	return c.settle(p.start, p.key, p.req, resp, sent, nil)
+}
 
-	var key string
+// pendingCall is a call, streamed or not, on its way to the network.
+type pendingCall struct {
+	req   dspy.LMRequest // resolved against the client's defaults
+	start time.Time      // set only when a history records the call
+	key   string         // its cache key, when there is a cache
+	body  []byte
+}
+
+// begin is how every call starts: it resolves req, answers it from the cache
+// when it can (hit), and otherwise encodes its body. A request no server
+// would accept is recorded and returned as a bad-request *dspy.LMError.
+func (c *Client) begin(req dspy.LMRequest) (p pendingCall, cached dspy.LMResponse, hit bool, err error) {
+	if c.history != nil {
+		p.start = time.Now()
+	}
+	p.req = c.resolve(req)
 	if c.cache != nil {
-		key = cacheKey(req)
-		if resp, ok := c.fromCache(key, start, req); ok {
-			return resp, nil
+		p.key = cacheKey(p.req)
+		if resp, ok := c.fromCache(p.key, p.start, p.req); ok {
+			return p, resp, true, nil
 		}
 	}
-
-	body, err := encodeRequest(req)
-	if err != nil {
-		lmErr := &dspy.LMError{Kind: dspy.ErrKindBadRequest, Model: req.Model, BaseURL: c.baseURL, Err: err}
-		c.record(start, req, dspy.LMResponse{}, 0, lmErr)
-		return dspy.LMResponse{}, lmErr
+	if p.body, err = encodeRequest(p.req); err != nil {
+		lmErr := &dspy.LMError{Kind: dspy.ErrKindBadRequest, Model: p.req.Model, BaseURL: c.baseURL, Err: err}
+		c.record(p.start, p.req, dspy.LMResponse{}, 0, lmErr)
+		return p, dspy.LMResponse{}, false, lmErr
 	}
-
-	resp, sent, err := c.send(ctx, req.Model, body)
-	if err != nil {
-		return c.settle(start, key, req, dspy.LMResponse{}, sent, err)
-	}
-	return c.settle(start, key, req, resp, sent, nil)
+	return p, dspy.LMResponse{}, false, nil
 }
 
 // settle ends a call that reached the network: it counts the attempts the

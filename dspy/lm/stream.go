@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
-	"time"
 
 	"github.com/openai/openai-go/v3"
 	"github.com/openai/openai-go/v3/option"
@@ -31,29 +30,17 @@ var _ dspy.StreamingLM = (*Client)(nil)
 // before every completion has its finish_reason, the server having cut it
 // off, is a *dspy.LMError of kind server.
 func (c *Client) Stream(ctx context.Context, req dspy.LMRequest, onChunk func(dspy.LMChunk)) (dspy.LMResponse, error) {
-	var start time.Time
-	if c.history != nil {
-		start = time.Now()
-	}
-	req = c.resolve(req)
-
-	var key string
-	if c.cache != nil {
-		key = cacheKey(req)
-		if resp, ok := c.fromCache(key, start, req); ok {
-			for i, out := range resp.Outputs {
-				onChunk(dspy.LMChunk{Index: i, Content: out, CacheHit: true})
-			}
-			return resp, nil
-		}
-	}
-
-	body, err := encodeRequest(req)
+	p, cached, hit, err := c.begin(req)
 	if err != nil {
-		lmErr := &dspy.LMError{Kind: dspy.ErrKindBadRequest, Model: req.Model, BaseURL: c.baseURL, Err: err}
-		c.record(start, req, dspy.LMResponse{}, 0, lmErr)
-		return dspy.LMResponse{}, lmErr
+		return dspy.LMResponse{}, err
 	}
+	if hit {
+		for i, out := range cached.Outputs {
+			onChunk(dspy.LMChunk{Index: i, Content: out, CacheHit: true})
+		}
+		return cached, nil
+	}
+	req, body := p.req, p.body
 
 	var (
 		resp     dspy.LMResponse
@@ -76,7 +63,7 @@ func (c *Client) Stream(ctx context.Context, req dspy.LMRequest, onChunk func(ds
 			err = c.contextError(ctx, req.Model, midReply)
 		}
 	}
-	return c.settle(start, key, req, resp, sent, err)
+	return c.settle(p.start, p.key, req, resp, sent, err)
 }
 
 // streamAttempt sends one streaming request and reads its events to the
