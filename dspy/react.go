@@ -201,12 +201,7 @@ func (r *ReAct) Call(ctx context.Context, inputs Example) (_ Prediction, err err
 			break
 		}
 	}
-	extract, trajectory, err := r.callWithTruncation(ctx, r.Extract, trajectory, inputs)
-	if err != nil {
-		return Prediction{}, fmt.Errorf("react extract: %w", err)
-	}
-	out := NewExample("trajectory", trajectory).Merge(extract.Example)
-	return Prediction{Example: out, Usage: usage.Add(extract.Usage)}, nil
+	return r.extract(ctx, trajectory, inputs, usage)
 }
 
 func (r *ReAct) maxIters(inputs Example) (int, error) {
@@ -356,4 +351,15 @@ func endsTrajectory(err error) bool {
 	var parseErr *ParseError
 	var tooLong *TrajectoryTooLongError
 	return errors.As(err, &parseErr) || errors.As(err, &tooLong)
+}
+
+// extract ends either loop: the extractor answers from the trajectory
+// gathered, and the prediction holds both, with every step's usage.
+func (r *ReAct) extract(ctx context.Context, trajectory, inputs Example, usage Usage) (Prediction, error) {
+	extract, trajectory, err := r.callWithTruncation(ctx, r.Extract, trajectory, inputs)
+	if err != nil {
+		return Prediction{}, fmt.Errorf("react extract: %w", err)
+	}
+	out := NewExample("trajectory", trajectory).Merge(extract.Example)
+	return Prediction{Example: out, Usage: usage.Add(extract.Usage)}, nil
 }

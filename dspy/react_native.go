@@ -113,12 +113,7 @@ func (r *ReAct) callNative(ctx context.Context, inputs Example, maxIters int) (P
 			break
 		}
 	}
-	extract, trajectory, err := r.callWithTruncation(ctx, r.Extract, trajectory, inputs)
-	if err != nil {
-		return Prediction{}, fmt.Errorf("react extract: %w", err)
-	}
-	out := NewExample("trajectory", trajectory).Merge(extract.Example)
-	return Prediction{Example: out, Usage: usage.Add(extract.Usage)}, nil
+	return r.extract(ctx, trajectory, inputs, usage)
 }
 
 // calls reports whether any call names the tool.

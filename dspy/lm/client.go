@@ -333,17 +333,11 @@ func (c *Client) retry(ctx context.Context, model string, try func() *dspy.LMErr
 
 // attempt sends one request, within the concurrency cap and rate limit.
 func (c *Client) attempt(ctx context.Context, model string, body []byte) (dspy.LMResponse, *dspy.LMError) {
-	if lmErr := c.acquire(ctx, model); lmErr != nil {
+	attemptCtx, done, lmErr := c.startAttempt(ctx, model)
+	if lmErr != nil {
 		return dspy.LMResponse{}, lmErr
 	}
-	defer c.release()
-
-	attemptCtx := ctx
-	if c.timeout > 0 {
-		var cancel context.CancelFunc
-		attemptCtx, cancel = context.WithTimeout(ctx, c.timeout)
-		defer cancel()
-	}
+	defer done()
 	// openai-go still sends the request (base URL, auth, headers, error
 	// decoding); the body and reply go through the lighter types of wire.go,
 	// and a successful reply is handed over unread for decodeReply.
@@ -485,4 +479,17 @@ func (c *Client) fromCache(key string, start time.Time, req dspy.LMRequest) (dsp
 	c.addUsage(resp.Usage)
 	c.record(start, req, resp, 0, nil)
 	return resp, true
+}
+
+// startAttempt takes a slot under the concurrency cap and rate limit for one
+// attempt and gives it its own timeout. done releases both.
+func (c *Client) startAttempt(ctx context.Context, model string) (attemptCtx context.Context, done func(), lmErr *dspy.LMError) {
+	if lmErr := c.acquire(ctx, model); lmErr != nil {
+		return nil, nil, lmErr
+	}
+	if c.timeout <= 0 {
+		return ctx, c.release, nil
+	}
+	attemptCtx, cancel := context.WithTimeout(ctx, c.timeout)
+	return attemptCtx, func() { cancel(); c.release() }, nil
 }

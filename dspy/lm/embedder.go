@@ -222,16 +222,11 @@ func (e *Embedder) send(ctx context.Context, batch []string) ([][]float32, dspy.
 // vector per input, all of one length.
 func (e *Embedder) attempt(ctx context.Context, params openai.EmbeddingNewParams, n int) (*openai.CreateEmbeddingResponse, [][]float32, *dspy.LMError) {
 	c := e.c
-	if lmErr := c.acquire(ctx, params.Model); lmErr != nil {
+	attemptCtx, done, lmErr := c.startAttempt(ctx, params.Model)
+	if lmErr != nil {
 		return nil, nil, lmErr
 	}
-	defer c.release()
-	attemptCtx := ctx
-	if c.timeout > 0 {
-		var cancel context.CancelFunc
-		attemptCtx, cancel = context.WithTimeout(ctx, c.timeout)
-		defer cancel()
-	}
+	defer done()
 	resp, err := c.oa.Embeddings.New(attemptCtx, params)
 	if err != nil {
 		return nil, nil, c.classify(err, params.Model, ctx, attemptCtx)

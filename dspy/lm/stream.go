@@ -70,17 +70,11 @@ func (c *Client) Stream(ctx context.Context, req dspy.LMRequest, onChunk func(ds
 // end, within the concurrency cap and rate limit. started is set once a
 // piece of text has been handed to onChunk.
 func (c *Client) streamAttempt(ctx context.Context, model string, body []byte, onChunk func(dspy.LMChunk), started *bool) (dspy.LMResponse, *dspy.LMError) {
-	if lmErr := c.acquire(ctx, model); lmErr != nil {
+	attemptCtx, done, lmErr := c.startAttempt(ctx, model)
+	if lmErr != nil {
 		return dspy.LMResponse{}, lmErr
 	}
-	defer c.release()
-
-	attemptCtx := ctx
-	if c.timeout > 0 {
-		var cancel context.CancelFunc
-		attemptCtx, cancel = context.WithTimeout(ctx, c.timeout)
-		defer cancel()
-	}
+	defer done()
 	// The body is the one Call sends (wire.go); openai-go adds "stream": true
 	// and decodes the events.
 	stream := c.oa.Chat.Completions.NewStreaming(attemptCtx, openai.ChatCompletionNewParams{},
