@@ -65,6 +65,14 @@ func benchClient(b *testing.B, url string, conns int) (*lm.Client, *http.Transpo
 	return c, t
 }
 
+func meanOf(xs []float64) float64 {
+	var sum float64
+	for _, x := range xs {
+		sum += x
+	}
+	return sum / float64(len(xs))
+}
+
 func median(samples []time.Duration) time.Duration {
 	s := slices.Clone(samples)
 	slices.Sort(s)
@@ -118,16 +126,20 @@ func BenchmarkPredictOverhead(b *testing.B) {
 }
 
 // throughputRounds is how many examples per concurrent slot
-// BenchmarkEvaluateThroughput evaluates: enough, by default, that the first
-// round (all c calls start at once, and all their replies arrive together)
-// and the last (slots fall idle one by one) weigh little against the steady
-// state between them. -rounds=4 shows how much a short run loses to them.
-var throughputRounds = flag.Int("rounds", 16, "examples per concurrent slot in BenchmarkEvaluateThroughput")
+// BenchmarkEvaluateThroughput evaluates: enough, by default, that the start
+// weighs little against the steady state. All c calls start at once, so
+// their replies also arrive together and the slots stay bunched for several
+// rounds (at c=256 here, six to eight) before their calls spread over the
+// whole latency; until then every burst queues for the CPU. The last round
+// adds one more spread-out drain. -rounds=4 and -rounds=16 show how much
+// shorter runs lose to both.
+var throughputRounds = flag.Int("rounds", 64, "examples per concurrent slot in BenchmarkEvaluateThroughput")
 
 // BenchmarkEvaluateThroughput runs evaluate.Evaluate over -rounds examples
 // per concurrent slot at 100 ms LM latency, and the floor's worker pool over
 // the same calls, reporting calls/s, the share of the ideal (concurrency /
-// latency) and the ratio to the floor.
+// latency) and the ratio to the floor, over the whole run and over its
+// middle rounds (steady-%ideal, see bench.Completions.SteadyRate).
 func BenchmarkEvaluateThroughput(b *testing.B) {
 	const latency = 100 * time.Millisecond
 	rounds := *throughputRounds
@@ -152,13 +164,24 @@ func BenchmarkEvaluateThroughput(b *testing.B) {
 			bench.RunParallel(ctx, c, c, floor.Call)
 
 			var evalWall, floorWall time.Duration
+			var evalSteady, floorSteady []float64
 			for b.Loop() {
-				w, failed := bench.RunParallel(ctx, len(msgs), c, floor.Call)
+				floorDone := bench.NewCompletions(len(msgs))
+				w, failed := bench.RunParallel(ctx, len(msgs), c, func(ctx context.Context, i int) error {
+					err := floor.Call(ctx, i)
+					floorDone.Done()
+					return err
+				})
 				if failed > 0 {
 					b.Fatalf("floor: %d calls failed", failed)
 				}
 				floorWall += w
-				res, err := evaluate.Evaluate(ctx, program, examples, metric, opts)
+				evalDone := bench.NewCompletions(len(examples))
+				timed := func(ctx context.Context, gold dspy.Example, pred dspy.Prediction, trace *dspy.Trace) (evaluate.Score, error) {
+					evalDone.Done()
+					return metric(ctx, gold, pred, trace)
+				}
+				res, err := evaluate.Evaluate(ctx, program, examples, timed, opts)
 				if err != nil {
 					b.Fatal(err)
 				}
@@ -166,6 +189,10 @@ func BenchmarkEvaluateThroughput(b *testing.B) {
 					b.Fatalf("evaluate: %d examples failed", res.Errors)
 				}
 				evalWall += res.Duration
+				if e, ok := evalDone.SteadyRate(c); ok {
+					f, _ := floorDone.SteadyRate(c)
+					evalSteady, floorSteady = append(evalSteady, e), append(floorSteady, f)
+				}
 			}
 			calls := float64(b.N * len(examples))
 			evalRate, floorRate := calls/evalWall.Seconds(), calls/floorWall.Seconds()
@@ -175,6 +202,13 @@ func BenchmarkEvaluateThroughput(b *testing.B) {
 			b.ReportMetric(100*evalRate/ideal, "%ideal")
 			b.ReportMetric(100*floorRate/ideal, "floor-%ideal")
 			b.ReportMetric(100*evalRate/floorRate, "%floor")
+			// The steady state leaves out the first round (every reply at
+			// once) and the last (slots falling idle): the mean of the
+			// iterations' rates over their middle rounds.
+			if len(evalSteady) > 0 {
+				b.ReportMetric(100*meanOf(evalSteady)/ideal, "steady-%ideal")
+				b.ReportMetric(100*meanOf(floorSteady)/ideal, "floor-steady-%ideal")
+			}
 		})
 	}
 }

@@ -132,13 +132,18 @@ func (r Report) WriteTable(w io.Writer) error {
 
 	if t := r.Throughput; t != nil {
 		section(ew, fmt.Sprintf("Batch throughput (ideal = concurrency / %.1f ms, the %s)", t.LatencyMS, t.LatencySource))
-		rows := [][]string{{"concurrency", "examples", "LM calls", "wall s", "calls/s", "ideal calls/s", "of ideal", "speedup", "errors"}}
+		rows := [][]string{{"concurrency", "examples", "LM calls", "wall s", "calls/s", "ideal calls/s", "of ideal", "steady", "speedup", "errors"}}
 		for _, l := range append([]ThroughputLevel{t.Sequential}, t.Levels...) {
+			steady := "-"
+			if l.SteadyShareOfIdeal > 0 {
+				steady = fmt.Sprintf("%.1f%%", 100*l.SteadyShareOfIdeal)
+			}
 			rows = append(rows, []string{strconv.Itoa(l.Concurrency), strconv.Itoa(l.Examples), strconv.FormatInt(l.LMCalls, 10),
 				fmt.Sprintf("%.2f", l.WallMS/1000), fmt.Sprintf("%.1f", l.CallsPerSec), fmt.Sprintf("%.1f", l.IdealCallsPerSec),
-				fmt.Sprintf("%.1f%%", 100*l.ShareOfIdeal), fmt.Sprintf("%.1fx", l.Speedup), strconv.Itoa(l.Errors)})
+				fmt.Sprintf("%.1f%%", 100*l.ShareOfIdeal), steady, fmt.Sprintf("%.1fx", l.Speedup), strconv.Itoa(l.Errors)})
 		}
 		table(ew, rows)
+		fmt.Fprintln(ew, "steady: share of the ideal between the first round's last reply and the last round's first (three rounds or more)")
 	}
 
 	if m := r.Modules; m != nil {

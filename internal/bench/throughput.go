@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/durable-dspy/durable-dspy/dspy"
 	"github.com/durable-dspy/durable-dspy/dspy/evaluate"
 )
 
@@ -35,6 +36,12 @@ type ThroughputLevel struct {
 	// reach if the framework and the machine cost nothing.
 	IdealCallsPerSec float64 `json:"ideal_calls_per_sec"`
 	ShareOfIdeal     float64 `json:"share_of_ideal"`
+	// SteadyCallsPerSec is the rate between the first round's last reply and
+	// the last round's first (see Completions.SteadyRate), and
+	// SteadyShareOfIdeal its share of the ideal; both are zero for a run of
+	// fewer than three rounds.
+	SteadyCallsPerSec  float64 `json:"steady_calls_per_sec,omitempty"`
+	SteadyShareOfIdeal float64 `json:"steady_share_of_ideal,omitempty"`
 	// Speedup is CallsPerSec over the sequential baseline's.
 	Speedup float64 `json:"speedup"`
 }
@@ -132,8 +139,15 @@ func runLevel(ctx context.Context, t Target, metric evaluate.Metric, c, n, warm 
 	if _, err := evaluate.Evaluate(ctx, program, t.examples(warm), metric, opts); err != nil {
 		return ThroughputLevel{}, 0, fmt.Errorf("bench: warm-up at concurrency %d: %w", c, err)
 	}
+	// The metric runs as each example's program returns, so its calls mark
+	// the completions the steady-state rate is taken from.
+	done := NewCompletions(n)
+	timed := func(ctx context.Context, gold dspy.Example, pred dspy.Prediction, trace *dspy.Trace) (evaluate.Score, error) {
+		done.Done()
+		return metric(ctx, gold, pred, trace)
+	}
 	wireBefore, callsBefore := timer.Total()
-	res, err := evaluate.Evaluate(ctx, program, t.examples(n), metric, opts)
+	res, err := evaluate.Evaluate(ctx, program, t.examples(n), timed, opts)
 	if err != nil {
 		return ThroughputLevel{}, 0, fmt.Errorf("bench: evaluate at concurrency %d: %w", c, err)
 	}
@@ -143,5 +157,17 @@ func runLevel(ctx context.Context, t Target, metric evaluate.Metric, c, n, warm 
 	if calls > 0 {
 		mean = (wireAfter - wireBefore) / time.Duration(calls)
 	}
-	return NewThroughputLevel(c, res.Total, res.Errors, calls, res.Duration, latency, seqRate), mean, nil
+	l := NewThroughputLevel(c, res.Total, res.Errors, calls, res.Duration, latency, seqRate)
+	if rate, ok := done.SteadyRate(c); ok && res.Total > 0 {
+		l.setSteady(rate*float64(calls)/float64(res.Total), latency)
+	}
+	return l, mean, nil
+}
+
+// setSteady records the steady-state rate, in LM calls per second.
+func (l *ThroughputLevel) setSteady(callsPerSec float64, latency time.Duration) {
+	l.SteadyCallsPerSec = round(callsPerSec, 2)
+	if latency > 0 {
+		l.SteadyShareOfIdeal = round(ratio(l.SteadyCallsPerSec, float64(l.Concurrency)/latency.Seconds()), 4)
+	}
 }

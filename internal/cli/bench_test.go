@@ -74,6 +74,7 @@ func TestBenchJSONReport(t *testing.T) {
 	require.Equal(t, 4, rep.Throughput.Levels[1].Concurrency)
 	require.Equal(t, int64(4), rep.Throughput.Levels[1].LMCalls)
 	require.Equal(t, 4000.0, rep.Throughput.Levels[1].IdealCallsPerSec, "4 slots over 1 ms")
+	require.Zero(t, rep.Throughput.Levels[1].SteadyCallsPerSec, "one round has no middle rounds")
 
 	require.NotNil(t, rep.Modules)
 	require.Equal(t, "Predict", rep.Modules.Modules[0].Module)
@@ -81,6 +82,20 @@ func TestBenchJSONReport(t *testing.T) {
 	require.Nil(t, rep.Memory)
 	require.Nil(t, rep.Durable)
 	require.Contains(t, rep.Warnings[0], "p99 over 5 samples")
+}
+
+func TestBenchSteadyThroughput(t *testing.T) {
+	t.Setenv("OPENAI_API_KEY", "")
+	t.Setenv("OPENAI_BASE_URL", "")
+	out, err := runBenchCmd(t, "--sections", "throughput", "--concurrency", "2", "--rounds", "4",
+		"--sequential-calls", "2", "--sim-latency", "1ms", "--json")
+	require.NoError(t, err)
+	var rep bench.Report
+	require.NoError(t, json.Unmarshal([]byte(out), &rep))
+	l := rep.Throughput.Levels[0]
+	require.Equal(t, 8, l.Examples)
+	require.Positive(t, l.SteadyCallsPerSec, "four rounds leave two in the middle")
+	require.InDelta(t, l.SteadyCallsPerSec/l.IdealCallsPerSec, l.SteadyShareOfIdeal, 1e-3)
 }
 
 func TestBenchTable(t *testing.T) {
