@@ -68,6 +68,11 @@ func (r *miproRun) bootstrap(ctx context.Context) error {
 	if len(r.st.DemoSets) != len(names) {
 		r.st.DemoSets = make([][][]dspy.Example, len(names))
 	}
+	// A run that forks graphs makes everything up to the unguided trials as
+	// one; the earlier schedules ask here first whether to fork.
+	if gf, ok := graphForker(r.engine); ok {
+		return r.runGraph(ctx, gf)
+	}
 	base := r.bootstrapBase()
 	first := len(r.st.DemoSets[0])
 	n := r.cfg.numFewshot - first

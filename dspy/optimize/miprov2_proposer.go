@@ -105,9 +105,19 @@ func (r *miproRun) propose(ctx context.Context) error {
 		}
 	}
 
-	plans, err := r.planProposals()
+	// As for the demo sets, the draws are made ahead on a copy of the
+	// generator and again, by the run's own, as each proposal is added.
+	ahead, err := pyrand.FromState(r.rng.State())
 	if err != nil {
-		return err
+		return fmt.Errorf("miprov2: %w", err)
+	}
+	plans := r.planProposals(ahead)
+	// Where the earlier schedules first ask whether to fork, a run that
+	// forks graphs makes the proposals and the unguided trials as one.
+	if len(plans) > 1 {
+		if gf, ok := graphForker(r.engine); ok {
+			return r.runGraph(ctx, gf)
+		}
 	}
 	instructions := make([]string, len(plans))
 	code := programCode(r.task)
@@ -146,25 +156,25 @@ type proposal struct {
 	rollout int
 }
 
-// planProposals makes the draws of the proposals still to make, on a copy
-// of the generator; the run's own makes them again as each is added.
-func (r *miproRun) planProposals() ([]proposal, error) {
-	names := r.names()
-	if len(r.st.Instructions) != len(names) {
-		r.st.Instructions = make([][]string, len(names))
-	}
-	ahead, err := pyrand.FromState(r.rng.State())
-	if err != nil {
-		return nil, fmt.Errorf("miprov2: %w", err)
-	}
+// planProposals makes the draws of the proposals still to make from ahead,
+// a copy of the run's generator, which makes them again as each is added.
+func (r *miproRun) planProposals(ahead *pyrand.Random) []proposal {
 	var plans []proposal
-	for p := range names {
-		for i := len(r.st.Instructions[p]); i < r.cfg.proposals(); i++ {
+	for p := range r.names() {
+		for i := len(r.instructionsOf(p)); i < r.cfg.proposals(); i++ {
 			tip, rollout := r.drawProposal(ahead)
 			plans = append(plans, proposal{p: p, i: i, tip: tip, rollout: rollout})
 		}
 	}
-	return plans, nil
+	return plans
+}
+
+// instructionsOf is predictor p's instructions proposed so far.
+func (r *miproRun) instructionsOf(p int) []string {
+	if p < len(r.st.Instructions) {
+		return r.st.Instructions[p]
+	}
+	return nil
 }
 
 // addSummary records the dataset summary (nil when there is none to show)
@@ -184,6 +194,9 @@ func (r *miproRun) addSummary(ctx context.Context, summary *string) error {
 func (r *miproRun) addInstruction(ctx context.Context, pl proposal, instruction string) error {
 	if tip, rollout := r.drawProposal(r.rng); tip != pl.tip || rollout != pl.rollout {
 		return fmt.Errorf("miprov2: instruction %d for %s was proposed with other draws than the run makes", pl.i, r.names()[pl.p])
+	}
+	if len(r.st.Instructions) != len(r.names()) {
+		r.st.Instructions = make([][]string, len(r.names()))
 	}
 	r.st.Instructions[pl.p] = append(r.st.Instructions[pl.p], instruction)
 	perPredictor := r.cfg.proposals()

@@ -288,21 +288,23 @@ func (r *miproRun) evaluateOn(ctx context.Context, engine Engine, program dspy.P
 // build applies a combination to the student: each predictor's chosen
 // instructions and, unless zero-shot, its chosen demo set.
 func (r *miproRun) build(params []int) (dspy.ProgramState, error) {
-	return r.buildFrom(params, r.st.Instructions, r.st.DemoSets)
+	return r.buildWith(params,
+		func(p, i int) string { return r.st.Instructions[p][i] },
+		func(p, set int) []dspy.Example { return r.st.DemoSets[p][set] })
 }
 
-// buildFrom is build from the instructions and demo sets given,
-// [predictor][candidate] and [predictor][set].
-func (r *miproRun) buildFrom(params []int, instructions [][]string, demoSets [][][]dspy.Example) (dspy.ProgramState, error) {
+// buildWith is build with predictor p's instruction i and demo set set as
+// the functions give them.
+func (r *miproRun) buildWith(params []int, instruction func(p, i int) string, demoSet func(p, set int) []dspy.Example) (dspy.ProgramState, error) {
 	st := CloneState(r.task.Student)
 	stride := r.stride()
 	for p, name := range r.names() {
 		var err error
-		if st, err = WithInstructions(st, name, instructions[p][params[p*stride]], ""); err != nil {
+		if st, err = WithInstructions(st, name, instruction(p, params[p*stride]), ""); err != nil {
 			return dspy.ProgramState{}, err
 		}
 		if r.useDemos() {
-			if st, err = WithDemos(st, name, demoSets[p][params[p*stride+1]]); err != nil {
+			if st, err = WithDemos(st, name, demoSet(p, params[p*stride+1])); err != nil {
 				return dspy.ProgramState{}, err
 			}
 		}
