@@ -169,3 +169,17 @@ func TestMIPROv2GraphRefusesEarlyWorkMadeWithOtherDraws(t *testing.T) {
 }
 
 func sequentialLocal(e *LocalEngine) Engine { return Sequential(e) }
+
+// A budgeted run forks no graph, nor anything else: it stops where the
+// budget runs out as the sequential run would, having started no work past
+// it.
+func TestMIPROv2BudgetedRunForksNoGraph(t *testing.T) {
+	eng, err := NewLocalEngine(LocalOptions{Program: qaProgram, Metric: evaluate.ExactMatch("answer"), TaskLM: simLM(t, 5), Concurrency: 4,
+		Budget: Budget{MaxLMCalls: 100_000}})
+	require.NoError(t, err)
+	tap := &forkTap{LocalEngine: eng}
+	_, err = smallMIPRO().Compile(context.Background(), tap, simTask())
+	require.NoError(t, err)
+	assert.Zero(t, tap.graphs)
+	assert.Empty(t, tap.forks)
+}
