@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -26,9 +27,13 @@ const (
 	// parallelHistory was recorded while the search ran its trials one at
 	// a time, all else forking (level 1).
 	parallelHistory = "miprov2_parallel.json"
-	// parallelTrialsHistory is recorded by TestRecordParallelScheduleHistory
-	// under today's schedule, whose search forks its startup trials (level 2).
+	// parallelTrialsHistory was recorded while the search also forked its
+	// startup trials, each phase still waiting for the one before (level 2).
 	parallelTrialsHistory = "miprov2_parallel_trials.json"
+	// parallelGraphHistory is recorded by TestRecordParallelScheduleHistory
+	// under today's schedule, which forks the work before the search and the
+	// first unguided trials as one graph (level 3).
+	parallelGraphHistory = "miprov2_parallel_graph.json"
 )
 
 // scheduleInput is the MIPROv2 case with six minibatch trials, three before
@@ -42,7 +47,7 @@ func scheduleInput(t *testing.T) workflows.OptimizeInput {
 }
 
 // TestRecordParallelScheduleHistory records the MIPROv2 history of today's
-// parallel schedule. It runs only with DSPY_RECORD_HISTORIES=1:
+// parallel schedule (on graphInput, whose graph has more to overlap). It runs only with DSPY_RECORD_HISTORIES=1:
 //
 //	DSPY_RECORD_HISTORIES=1 go test ./workflows/ -run TestRecordParallelScheduleHistory
 //
@@ -53,28 +58,87 @@ func TestRecordParallelScheduleHistory(t *testing.T) {
 	}
 	_, lmClient := testkit.SimLM(t, simlm.Config{Seed: 23}, fastLM(3))
 	_, tc := startServer(t, workerConfig(lmClient))
-	id := "record-miprov2-parallel-trials"
-	optimizeOnServer(t, tc, id, scheduleInput(t))
-	writeHistory(t, tc, id, filepath.Join(historiesDir, parallelTrialsHistory))
+	id := "record-miprov2-parallel-graph"
+	optimizeOnServer(t, tc, id, graphInput(t))
+	writeHistory(t, tc, id, filepath.Join(historiesDir, parallelGraphHistory))
 }
 
 // The level-1 history evaluates its search trials one after another and the
 // level-2 history its startup trials at once, each under the version marker
-// of its level: the replay test covers both schedules of the search.
+// of its level: the replay test covers both schedules of the search. The
+// level-3 history scores trial 4 (the original instructions) with the work
+// before the search and trials 2-3 at once when their proposal is there.
 func TestParallelScheduleHistoriesForkTrialsFromLevel2(t *testing.T) {
-	for file, level := range map[string]int{parallelHistory: 1, parallelTrialsHistory: 2} {
-		t.Run(file, func(t *testing.T) {
-			h := readHistory(t, filepath.Join(historiesDir, file))
-			assert.Equal(t, level, scheduleVersion(t, h))
+	for _, tc := range []struct {
+		file        string
+		level       int
+		overlapping []int
+	}{
+		{parallelHistory, 1, nil},
+		// Trials 2-4 and 6-8 each start before the ones before them finish.
+		{parallelTrialsHistory, 2, []int{3, 4, 7, 8}},
+		{parallelGraphHistory, 3, []int{3, 7, 8}},
+	} {
+		t.Run(tc.file, func(t *testing.T) {
+			h := readHistory(t, filepath.Join(historiesDir, tc.file))
+			assert.Equal(t, tc.level, scheduleVersion(t, h))
 			overlapping := overlappingTrials(t, h)
-			if level < 2 {
+			if tc.overlapping == nil {
 				assert.Empty(t, overlapping)
 			} else {
-				// Trials 2-4 and 6-8 each start before the ones before them finish.
-				assert.Equal(t, []int{3, 4, 7, 8}, overlapping)
+				assert.Equal(t, tc.overlapping, overlapping)
 			}
 		})
 	}
+}
+
+// From level 3 the phases overlap: the proposals describe the program while
+// the dataset summary is still being made, and a search trial is scored
+// before the last instruction is proposed. Earlier levels start each phase
+// once the one before is over.
+func TestParallelScheduleHistoriesOverlapThePhasesFromLevel3(t *testing.T) {
+	for file, level := range map[string]int{parallelHistory: 1, parallelTrialsHistory: 2, parallelGraphHistory: 3} {
+		t.Run(file, func(t *testing.T) {
+			h := readHistory(t, filepath.Join(historiesDir, file))
+			describing := startsBeforeEnd(t, h, describeSummary, "miprov2: dataset summary: summarise")
+			scoring := startsBeforeEnd(t, h, trialSummary, "miprov2: propose instruction")
+			assert.Equal(t, level >= 3, describing, "a description starts before the summary is made")
+			assert.Equal(t, level >= 3, scoring, "a trial starts before the last proposal is made")
+		})
+	}
+}
+
+// describeSummary matches a proposal's description of the program.
+var describeSummary = regexp.MustCompile(`^miprov2: describe program for `)
+
+// startsBeforeEnd reports whether an activity whose summary first matches
+// is scheduled before the last activity whose summary starts with last has
+// completed; the test fails if the history has neither.
+func startsBeforeEnd(t *testing.T, h *historypb.History, first *regexp.Regexp, last string) bool {
+	t.Helper()
+	dc := converter.GetDefaultDataConverter()
+	summaries := map[int64]string{}
+	firstStart, lastEnd := -1, -1
+	for i, ev := range h.GetEvents() {
+		switch ev.GetEventType() {
+		case enumspb.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
+			var summary string
+			if p := ev.GetUserMetadata().GetSummary(); p != nil {
+				require.NoError(t, dc.FromPayload(p, &summary))
+			}
+			summaries[ev.GetEventId()] = summary
+			if firstStart < 0 && first.MatchString(summary) {
+				firstStart = i
+			}
+		case enumspb.EVENT_TYPE_ACTIVITY_TASK_COMPLETED:
+			if strings.HasPrefix(summaries[ev.GetActivityTaskCompletedEventAttributes().GetScheduledEventId()], last) {
+				lastEnd = i
+			}
+		}
+	}
+	require.GreaterOrEqual(t, firstStart, 0, "no activity %q", first)
+	require.GreaterOrEqual(t, lastEnd, 0, "no activity %q completed", last)
+	return firstStart < lastEnd
 }
 
 func readHistory(t *testing.T, path string) *historypb.History {

@@ -42,10 +42,15 @@ func init() {
 // On an engine that forks (ParallelEngine), the demo sets, the dataset
 // summary, the baseline and the proposals are made at once, and so are the
 // search trials up to the next full evaluation while the sampler is still in
-// its startup phase, where no score guides its suggestions. Their random
-// draws are made in the sequential order and their outcomes taken in it, so
-// the program, the scores, the LM requests and the checkpoints are the
-// sequential schedule's.
+// its startup phase, where no score guides its suggestions. On one that also
+// forks graphs (GraphForker), the phases overlap as well: while the dataset
+// summary is being made, each proposal describes the program and its module
+// as soon as the demo sets are built (only its last call waits for the
+// summary), and each of those unguided trials is scored as soon as the demo
+// sets and proposals it uses are there, those of the original instructions
+// from the start. Their random draws are made in the sequential order and
+// their outcomes taken in it, so the program, the scores, the LM requests
+// and the checkpoints are the sequential schedule's.
 //
 // All randomness comes from one CPython generator seeded with Seed, consumed
 // in DSPy's order (validation subsample, demo sets, tips and rollout IDs,
@@ -158,7 +163,8 @@ type miproRun struct {
 	rng              *pyrand.Random
 	st               miproState
 	// early holds work done ahead of its phase, while the demo sets were
-	// bootstrapped; it is not checkpointed, so a resumed run redoes it.
+	// bootstrapped on an engine that forks but not graphs (a graph holds its
+	// own); it is not checkpointed, so a resumed run redoes it.
 	early earlyWork
 }
 
@@ -176,39 +182,10 @@ type earlyScore struct{ score, exact float64 }
 
 // Compile runs MIPROv2 on task.
 func (m *MIPROv2) Compile(ctx context.Context, engine Engine, task Task) (Result, error) {
-	if len(task.Student.Predictors) == 0 {
-		return Result{}, errors.New("miprov2: the program has no predictors")
-	}
-	if len(task.Signatures) != len(task.Student.Predictors) {
-		return Result{}, fmt.Errorf("miprov2: task has %d signatures for %d predictors", len(task.Signatures), len(task.Student.Predictors))
-	}
-	cfg, err := m.resolve(len(task.Student.Predictors))
+	r, err := m.newRun(engine, task)
 	if err != nil {
 		return Result{}, err
 	}
-	r := &miproRun{engine: engine, task: task}
-	if err := r.split(); err != nil {
-		return Result{}, err
-	}
-
-	if len(task.Resume) > 0 {
-		if err := json.Unmarshal(task.Resume, &r.st); err != nil {
-			return Result{}, fmt.Errorf("miprov2: resume: %w", err)
-		}
-		if r.rng, err = pyrand.FromState(r.st.RNG); err != nil {
-			return Result{}, fmt.Errorf("miprov2: resume: %w", err)
-		}
-	} else {
-		r.rng = pyrand.New(cfg.seed)
-		r.st.Phase = miproBootstrap
-		r.st.ValIDs = r.subsampleVal(cfg)
-	}
-	if cfg, err = cfg.withValset(len(r.st.ValIDs)); err != nil {
-		return Result{}, err
-	}
-	r.cfg = cfg
-	r.val, r.valIDs = r.valExamples(r.st.ValIDs)
-
 	steps := []struct {
 		phase string
 		run   func(context.Context) error
@@ -230,6 +207,43 @@ func (m *MIPROv2) Compile(ctx context.Context, engine Engine, task Task) (Result
 		}
 	}
 	return r.result(false), nil
+}
+
+// newRun resolves the settings and starts the run's state: afresh, or from
+// task.Resume.
+func (m *MIPROv2) newRun(engine Engine, task Task) (*miproRun, error) {
+	if len(task.Student.Predictors) == 0 {
+		return nil, errors.New("miprov2: the program has no predictors")
+	}
+	if len(task.Signatures) != len(task.Student.Predictors) {
+		return nil, fmt.Errorf("miprov2: task has %d signatures for %d predictors", len(task.Signatures), len(task.Student.Predictors))
+	}
+	cfg, err := m.resolve(len(task.Student.Predictors))
+	if err != nil {
+		return nil, err
+	}
+	r := &miproRun{engine: engine, task: task}
+	if err := r.split(); err != nil {
+		return nil, err
+	}
+	if len(task.Resume) > 0 {
+		if err := json.Unmarshal(task.Resume, &r.st); err != nil {
+			return nil, fmt.Errorf("miprov2: resume: %w", err)
+		}
+		if r.rng, err = pyrand.FromState(r.st.RNG); err != nil {
+			return nil, fmt.Errorf("miprov2: resume: %w", err)
+		}
+	} else {
+		r.rng = pyrand.New(cfg.seed)
+		r.st.Phase = miproBootstrap
+		r.st.ValIDs = r.subsampleVal(cfg)
+	}
+	if cfg, err = cfg.withValset(len(r.st.ValIDs)); err != nil {
+		return nil, err
+	}
+	r.cfg = cfg
+	r.val, r.valIDs = r.valExamples(r.st.ValIDs)
+	return r, nil
 }
 
 // checkpoint saves the state with the generator's current position.

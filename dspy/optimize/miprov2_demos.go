@@ -3,6 +3,7 @@ package optimize
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	"github.com/durable-dspy/durable-dspy/dspy"
 	"github.com/durable-dspy/durable-dspy/dspy/optimize/pyrand"
@@ -67,13 +68,12 @@ func (r *miproRun) bootstrap(ctx context.Context) error {
 	if len(r.st.DemoSets) != len(names) {
 		r.st.DemoSets = make([][][]dspy.Example, len(names))
 	}
-	base := bootstrapConfig{
-		maxBootstrapped: r.cfg.bootMax(),
-		maxLabeled:      r.cfg.bootLabeled(),
-		maxRounds:       1,
-		maxErrors:       r.cfg.maxErrors,
-		threshold:       r.cfg.threshold,
+	// A run that forks graphs makes everything up to the unguided trials as
+	// one; the earlier schedules ask here first whether to fork.
+	if gf, ok := graphForker(r.engine); ok {
+		return r.runGraph(ctx, gf)
 	}
+	base := r.bootstrapBase()
 	first := len(r.st.DemoSets[0])
 	n := r.cfg.numFewshot - first
 	// The draws are made ahead on a copy of the generator; the run's own
@@ -128,20 +128,43 @@ func (r *miproRun) bootstrap(ctx context.Context) error {
 		if k >= n {
 			return nil
 		}
-		r.planDemoSet(r.rng, base, first+k-3)
-		for i, ns := range programs[k].Predictors {
-			r.st.DemoSets[i] = append(r.st.DemoSets[i], ns.State.Demos)
-		}
-		if first+k+1 == r.cfg.numFewshot {
-			r.st.Phase = miproPropose
-		}
-		return r.checkpoint(ctx, Progress{Phase: miproBootstrap, Step: first + k + 1, Total: r.cfg.numFewshot})
+		return r.addDemoSet(ctx, base, plans[k], programs[k])
 	}
 	if err := forEach(ctx, r.engine, items, work, done); err != nil {
 		return err
 	}
 	r.st.Phase = miproPropose
 	return nil
+}
+
+// bootstrapBase is how every demo set bootstraps, before a shuffled set's
+// own demo count.
+func (r *miproRun) bootstrapBase() bootstrapConfig {
+	return bootstrapConfig{
+		maxBootstrapped: r.cfg.bootMax(),
+		maxLabeled:      r.cfg.bootLabeled(),
+		maxRounds:       1,
+		maxErrors:       r.cfg.maxErrors,
+		threshold:       r.cfg.threshold,
+	}
+}
+
+// addDemoSet adds the demo set built by program, whose draws were made
+// ahead as want, and checkpoints. It makes the set's draws again from the
+// run's generator, so the checkpoint holds the generator past them, and
+// refuses a set built from other draws than those.
+func (r *miproRun) addDemoSet(ctx context.Context, base bootstrapConfig, want demoSetPlan, program dspy.ProgramState) error {
+	set := len(r.st.DemoSets[0])
+	if got := r.planDemoSet(r.rng, base, set-3); !got.same(want) {
+		return fmt.Errorf("miprov2: demo set %d was built from other draws than the run makes", set+1)
+	}
+	for i, ns := range program.Predictors {
+		r.st.DemoSets[i] = append(r.st.DemoSets[i], ns.State.Demos)
+	}
+	if set+1 == r.cfg.numFewshot {
+		r.st.Phase = miproPropose
+	}
+	return r.checkpoint(ctx, Progress{Phase: miproBootstrap, Step: set + 1, Total: r.cfg.numFewshot})
 }
 
 // demoSetPlan is how one demo set is built: its seed and, for a shuffled
@@ -151,6 +174,11 @@ type demoSetPlan struct {
 	trainset []dspy.Example
 	ids      []int
 	maxBoot  int
+}
+
+// same reports whether two plans build the same set.
+func (p demoSetPlan) same(o demoSetPlan) bool {
+	return p.seed == o.seed && p.maxBoot == o.maxBoot && slices.Equal(p.ids, o.ids)
 }
 
 // planDemoSet makes the draws of the set for seed, from rng.

@@ -92,81 +92,119 @@ const miproMaxRolloutID = 1_000_000_000
 // in order, as the sequential schedule does.
 func (r *miproRun) propose(ctx context.Context) error {
 	names := r.names()
-	perPredictor := r.cfg.proposals()
-	total := len(names) * perPredictor
-	progress := func(done int) Progress { return Progress{Phase: miproPropose, Step: done, Total: total} }
-
 	if !r.st.SummaryDone {
-		if r.cfg.dataAware {
-			summary, done := r.early.summary, r.early.summaryDone
-			if !done {
-				var err error
-				if summary, err = r.datasetSummary(ctx, r.engine); err != nil {
-					return fmt.Errorf("miprov2: %w", err)
-				}
+		summary := r.early.summary
+		if r.cfg.dataAware && !r.early.summaryDone {
+			var err error
+			if summary, err = r.datasetSummary(ctx, r.engine); err != nil {
+				return fmt.Errorf("miprov2: %w", err)
 			}
-			if summary != nil {
-				r.st.Summary = *summary
-			}
-			r.st.UseSummary = summary != nil
 		}
-		r.st.SummaryDone = true
-		if err := r.checkpoint(ctx, progress(0)); err != nil {
+		if err := r.addSummary(ctx, summary); err != nil {
 			return err
 		}
 	}
 
-	if len(r.st.Instructions) != len(names) {
-		r.st.Instructions = make([][]string, len(names))
-	}
 	// As for the demo sets, the draws are made ahead on a copy of the
 	// generator and again, by the run's own, as each proposal is added.
 	ahead, err := pyrand.FromState(r.rng.State())
 	if err != nil {
 		return fmt.Errorf("miprov2: %w", err)
 	}
-	type proposal struct {
-		p, i    int
-		tip     string
-		rollout int
-	}
-	var plans []proposal
-	for p := range names {
-		for i := len(r.st.Instructions[p]); i < perPredictor; i++ {
-			tip, rollout := r.drawProposal(ahead)
-			plans = append(plans, proposal{p: p, i: i, tip: tip, rollout: rollout})
+	plans := r.planProposals(ahead)
+	// Where the earlier schedules first ask whether to fork, a run that
+	// forks graphs makes the proposals and the unguided trials as one.
+	if len(plans) > 1 {
+		if gf, ok := graphForker(r.engine); ok {
+			return r.runGraph(ctx, gf)
 		}
 	}
 	instructions := make([]string, len(plans))
 	code := programCode(r.task)
+	grounding := r.grounding()
 	work := func(ctx context.Context, e Engine, k int) error {
 		pl := plans[k]
 		instructions[k] = r.task.Student.Predictors[pl.p].State.Signature.Instructions
 		if pl.i == 0 {
 			return nil
 		}
-		instruction, err := r.proposeOne(ctx, e, code, pl.p, pl.i, pl.tip, pl.rollout)
+		demos := r.taskDemos(pl.p, pl.i)
+		d, err := r.describe(ctx, e, code, pl, demos)
+		if err == nil {
+			instructions[k], err = r.instruct(ctx, e, code, pl, demos, d, grounding)
+		}
 		if err != nil {
 			return fmt.Errorf("miprov2: propose instruction %d for %s: %w", pl.i, names[pl.p], err)
 		}
-		instructions[k] = instruction
 		return nil
 	}
 	done := func(k int) error {
-		pl := plans[k]
-		r.drawProposal(r.rng)
-		r.st.Instructions[pl.p] = append(r.st.Instructions[pl.p], instructions[k])
-		n := pl.p*perPredictor + pl.i + 1
-		if n == total {
-			r.st.Phase = miproSearch
-		}
-		return r.checkpoint(ctx, progress(n))
+		return r.addInstruction(ctx, plans[k], instructions[k])
 	}
 	if err := forEach(ctx, r.engine, len(plans), work, done); err != nil {
 		return err
 	}
 	r.st.Phase = miproSearch
 	return nil
+}
+
+// proposal is one instruction candidate to propose: predictor p's candidate
+// i, with its draws.
+type proposal struct {
+	p, i    int
+	tip     string
+	rollout int
+}
+
+// planProposals makes the draws of the proposals still to make from ahead,
+// a copy of the run's generator, which makes them again as each is added.
+func (r *miproRun) planProposals(ahead *pyrand.Random) []proposal {
+	var plans []proposal
+	for p := range r.names() {
+		for i := len(r.instructionsOf(p)); i < r.cfg.proposals(); i++ {
+			tip, rollout := r.drawProposal(ahead)
+			plans = append(plans, proposal{p: p, i: i, tip: tip, rollout: rollout})
+		}
+	}
+	return plans
+}
+
+// instructionsOf is predictor p's instructions proposed so far.
+func (r *miproRun) instructionsOf(p int) []string {
+	if p < len(r.st.Instructions) {
+		return r.st.Instructions[p]
+	}
+	return nil
+}
+
+// addSummary records the dataset summary (nil when there is none to show)
+// and checkpoints, as the proposer's first step.
+func (r *miproRun) addSummary(ctx context.Context, summary *string) error {
+	if summary != nil {
+		r.st.Summary = *summary
+	}
+	r.st.UseSummary = summary != nil
+	r.st.SummaryDone = true
+	return r.checkpoint(ctx, Progress{Phase: miproPropose, Step: 0, Total: len(r.names()) * r.cfg.proposals()})
+}
+
+// addInstruction adds the instruction proposed for pl and checkpoints. It
+// makes the proposal's draws again from the run's generator and refuses an
+// instruction proposed with other draws than those.
+func (r *miproRun) addInstruction(ctx context.Context, pl proposal, instruction string) error {
+	if tip, rollout := r.drawProposal(r.rng); tip != pl.tip || rollout != pl.rollout {
+		return fmt.Errorf("miprov2: instruction %d for %s was proposed with other draws than the run makes", pl.i, r.names()[pl.p])
+	}
+	if len(r.st.Instructions) != len(r.names()) {
+		r.st.Instructions = make([][]string, len(r.names()))
+	}
+	r.st.Instructions[pl.p] = append(r.st.Instructions[pl.p], instruction)
+	perPredictor := r.cfg.proposals()
+	n, total := pl.p*perPredictor+pl.i+1, len(r.names())*perPredictor
+	if n == total {
+		r.st.Phase = miproSearch
+	}
+	return r.checkpoint(ctx, Progress{Phase: miproPropose, Step: n, Total: total})
 }
 
 // drawProposal makes one proposal's draws from rng: its tip (when tips are
@@ -179,60 +217,85 @@ func (r *miproRun) drawProposal(rng *pyrand.Random) (string, int) {
 	return tip, rng.RandInt(0, miproMaxRolloutID)
 }
 
-// proposeOne is GenerateModuleInstruction.forward for predictor p grounded
-// in demo set i: describe the program and the module (when program-aware),
-// then ask for an instruction. All three calls share the proposal's
-// temperature and rollout, as DSPy runs them under one copied LM.
-func (r *miproRun) proposeOne(ctx context.Context, engine Engine, code string, p, set int, tip string, rollout int) (string, error) {
-	name := r.task.Student.Predictors[p].Name
-	call := func(sig dspy.Signature, inputs dspy.Example, what string) (dspy.Example, error) {
-		label := fmt.Sprintf("miprov2: %s for %s, candidate %d", what, name, set)
-		outs, err := engine.Prompt(ctx, PromptCall{Signature: sig, Inputs: inputs, Temperature: dspy.Float(r.cfg.temperature), Rollout: rollout, Label: label})
-		if err == nil && len(outs) == 0 {
-			err = errors.New("the prompt model returned no completion")
-		}
-		if err != nil {
-			return dspy.Example{}, fmt.Errorf("%s: %w", what, err)
-		}
-		return outs[0], nil
-	}
+// describedModule is what describing the program and a predictor's module
+// found: DSPy's stand-ins where describing failed or is off.
+type describedModule struct {
+	program, module, description string
+}
 
-	demos := r.taskDemos(p, set)
-	programDescription, module, moduleDescription := "Not available", "Not provided", "Not provided"
-	if r.cfg.programAware {
-		out, err := call(describeProgram, dspy.NewExample("program_code", code, "program_example", demos), "describe program")
+// summaryGrounding is the dataset summary proposals are grounded in; use
+// tells whether there is one to show.
+type summaryGrounding struct {
+	use     bool
+	summary string
+}
+
+// grounding is the summary the checkpointed state holds.
+func (r *miproRun) grounding() summaryGrounding {
+	return summaryGrounding{use: r.st.UseSummary, summary: r.st.Summary}
+}
+
+// proposalCall asks the prompt model one of pl's calls. All of a proposal's
+// calls share its temperature and rollout, as DSPy runs them under one
+// copied LM.
+func (r *miproRun) proposalCall(ctx context.Context, engine Engine, pl proposal, sig dspy.Signature, inputs dspy.Example, what string) (dspy.Example, error) {
+	label := fmt.Sprintf("miprov2: %s for %s, candidate %d", what, r.task.Student.Predictors[pl.p].Name, pl.i)
+	outs, err := engine.Prompt(ctx, PromptCall{Signature: sig, Inputs: inputs, Temperature: dspy.Float(r.cfg.temperature), Rollout: pl.rollout, Label: label})
+	if err == nil && len(outs) == 0 {
+		err = errors.New("the prompt model returned no completion")
+	}
+	if err != nil {
+		return dspy.Example{}, fmt.Errorf("%s: %w", what, err)
+	}
+	return outs[0], nil
+}
+
+// describe is the first half of GenerateModuleInstruction.forward for pl
+// (when program-aware): describe the program, then the module, shown the
+// task demos. It needs the demo sets but not the dataset summary.
+func (r *miproRun) describe(ctx context.Context, engine Engine, code string, pl proposal, demos string) (describedModule, error) {
+	d := describedModule{program: "Not available", module: "Not provided", description: "Not provided"}
+	if !r.cfg.programAware {
+		return d, nil
+	}
+	out, err := r.proposalCall(ctx, engine, pl, describeProgram, dspy.NewExample("program_code", code, "program_example", demos), "describe program")
+	if err == nil {
+		d.program = stripPrefix(out.GetString("program_description"))
+		d.module = moduleString(r.task.Signatures[pl.p].Signature)
+		out, err = r.proposalCall(ctx, engine, pl, describeModule, dspy.NewExample(
+			"program_code", code, "program_example", demos,
+			"program_description", d.program, "module", d.module), "describe module")
 		if err == nil {
-			programDescription = stripPrefix(out.GetString("program_description"))
-			module = moduleString(r.task.Signatures[p].Signature)
-			out, err = call(describeModule, dspy.NewExample(
-				"program_code", code, "program_example", demos,
-				"program_description", programDescription, "module", module), "describe module")
-			if err == nil {
-				moduleDescription = out.GetString("module_description")
-			}
-		}
-		// When describing fails, DSPy still asks with the program fields,
-		// holding whatever was found before the failure.
-		if err != nil {
-			if err := fatalOnly(ctx, err); err != nil {
-				return "", err
-			}
+			d.description = out.GetString("module_description")
 		}
 	}
+	// When describing fails, DSPy still asks with the program fields,
+	// holding whatever was found before the failure.
+	if err != nil {
+		if err := fatalOnly(ctx, err); err != nil {
+			return d, err
+		}
+	}
+	return d, nil
+}
 
+// instruct is the rest of GenerateModuleInstruction.forward: ask for an
+// instruction for pl, grounded in the summary, the descriptions, the task
+// demos and the proposal's tip.
+func (r *miproRun) instruct(ctx context.Context, engine Engine, code string, pl proposal, demos string, d describedModule, g summaryGrounding) (string, error) {
 	inputs := dspy.NewExample()
-	if r.st.UseSummary {
-		inputs = inputs.Set("dataset_description", r.st.Summary)
+	if g.use {
+		inputs = inputs.Set("dataset_description", g.summary)
 	}
 	if r.cfg.programAware {
-		inputs = inputs.Set("program_code", code).Set("program_description", programDescription).
-			Set("module", module).Set("module_description", moduleDescription)
+		inputs = inputs.Set("program_code", code).Set("program_description", d.program).
+			Set("module", d.module).Set("module_description", d.description)
 	}
-	inputs = inputs.Set("task_demos", demos).Set("basic_instruction", r.task.Student.Predictors[p].State.Signature.Instructions)
-	if tip != "" {
-		inputs = inputs.Set("tip", tip)
+	inputs = inputs.Set("task_demos", demos).Set("basic_instruction", r.task.Student.Predictors[pl.p].State.Signature.Instructions)
+	if pl.tip != "" {
+		inputs = inputs.Set("tip", pl.tip)
 	}
-	out, err := call(generateSingleModuleInstruction(r.st.UseSummary, r.cfg.programAware, tip != ""), inputs, "propose instruction")
+	out, err := r.proposalCall(ctx, engine, pl, generateSingleModuleInstruction(g.use, r.cfg.programAware, pl.tip != ""), inputs, "propose instruction")
 	if err != nil {
 		return "", err
 	}
@@ -243,12 +306,14 @@ func (r *miproRun) proposeOne(ctx context.Context, engine Engine, code string, p
 // taskDemos shows up to three bootstrapped demos of predictor p, from demo
 // set i and then the sets after it, wrapping around. The first set (the
 // zero-shot one) and a proposer that is not few-shot aware show none.
-func (r *miproRun) taskDemos(p, set int) string {
+func (r *miproRun) taskDemos(p, set int) string { return r.taskDemosOf(p, set, r.st.DemoSets[p]) }
+
+// taskDemosOf is taskDemos from predictor p's demo sets as given.
+func (r *miproRun) taskDemosOf(p, set int, sets [][]dspy.Example) string {
 	const none = "No task demos provided."
 	if !r.cfg.fewshotAware || set == 0 {
 		return none
 	}
-	sets := r.st.DemoSets[p]
 	ordered := append(append([][]dspy.Example{}, sets[set:]...), sets[:set]...)
 	var shown []string
 	for _, demos := range ordered {

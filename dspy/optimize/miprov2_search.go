@@ -54,11 +54,18 @@ type comboScore struct {
 // searchSpace is the sampler's parameters in the order DSPy suggests them:
 // per predictor, its instruction and (unless zero-shot) its demo set.
 func (r *miproRun) searchSpace() []tpe.Param {
+	return r.spaceOf(func(p int) (int, int) { return len(r.st.Instructions[p]), len(r.st.DemoSets[p]) })
+}
+
+// spaceOf is the search space for the numbers of instructions and demo sets
+// that choices gives per predictor.
+func (r *miproRun) spaceOf(choices func(p int) (instructions, demoSets int)) []tpe.Param {
 	var space []tpe.Param
 	for p := range r.names() {
-		space = append(space, tpe.Param{Name: fmt.Sprintf("%d_predictor_instruction", p), Choices: len(r.st.Instructions[p])})
+		instructions, demoSets := choices(p)
+		space = append(space, tpe.Param{Name: fmt.Sprintf("%d_predictor_instruction", p), Choices: instructions})
 		if r.useDemos() {
-			space = append(space, tpe.Param{Name: fmt.Sprintf("%d_predictor_demos", p), Choices: len(r.st.DemoSets[p])})
+			space = append(space, tpe.Param{Name: fmt.Sprintf("%d_predictor_demos", p), Choices: demoSets})
 		}
 	}
 	return space
@@ -122,16 +129,22 @@ func (r *miproRun) searchCheckpoint(ctx context.Context, sampler *tpe.Sampler) e
 // baseline scores the original program on the whole validation set and
 // tells the sampler, as DSPy adds it to the study as trial 0.
 func (r *miproRun) baseline(ctx context.Context, sampler *tpe.Sampler) error {
-	student := CloneState(r.task.Student)
 	var score, exact float64
 	if b := r.early.baseline; b != nil {
 		score, exact = b.score, b.exact
 	} else {
 		var err error
-		if score, exact, err = r.evaluate(ctx, student, r.val, r.valIDs, baselineLabel); err != nil {
+		if score, exact, err = r.evaluate(ctx, CloneState(r.task.Student), r.val, r.valIDs, baselineLabel); err != nil {
 			return err
 		}
 	}
+	return r.addBaseline(ctx, sampler, score, exact)
+}
+
+// addBaseline starts the search state with the baseline's score, tells the
+// sampler and checkpoints.
+func (r *miproRun) addBaseline(ctx context.Context, sampler *tpe.Sampler, score, exact float64) error {
+	student := CloneState(r.task.Student)
 	if _, err := sampler.AddTrial(make([]int, len(sampler.Space())), score); err != nil {
 		return fmt.Errorf("miprov2: %w", err)
 	}
@@ -275,15 +288,23 @@ func (r *miproRun) evaluateOn(ctx context.Context, engine Engine, program dspy.P
 // build applies a combination to the student: each predictor's chosen
 // instructions and, unless zero-shot, its chosen demo set.
 func (r *miproRun) build(params []int) (dspy.ProgramState, error) {
+	return r.buildWith(params,
+		func(p, i int) string { return r.st.Instructions[p][i] },
+		func(p, set int) []dspy.Example { return r.st.DemoSets[p][set] })
+}
+
+// buildWith is build with predictor p's instruction i and demo set set as
+// the functions give them.
+func (r *miproRun) buildWith(params []int, instruction func(p, i int) string, demoSet func(p, set int) []dspy.Example) (dspy.ProgramState, error) {
 	st := CloneState(r.task.Student)
 	stride := r.stride()
 	for p, name := range r.names() {
 		var err error
-		if st, err = WithInstructions(st, name, r.st.Instructions[p][params[p*stride]], ""); err != nil {
+		if st, err = WithInstructions(st, name, instruction(p, params[p*stride]), ""); err != nil {
 			return dspy.ProgramState{}, err
 		}
 		if r.useDemos() {
-			if st, err = WithDemos(st, name, r.st.DemoSets[p][params[p*stride+1]]); err != nil {
+			if st, err = WithDemos(st, name, demoSet(p, params[p*stride+1])); err != nil {
 				return dspy.ProgramState{}, err
 			}
 		}

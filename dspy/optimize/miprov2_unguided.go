@@ -1,7 +1,9 @@
 package optimize
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"slices"
 
@@ -17,7 +19,12 @@ import (
 // at the first trial that calls for a full evaluation, since that one picks
 // its combination by the scores and joins the sampler's trials.
 func (r *miproRun) unguidedTrials(sampler *tpe.Sampler) int {
-	n := min(sampler.Unguided(), r.cfg.numTrials-r.st.Search.Done)
+	return r.unguidedAfter(sampler, r.st.Search.Done)
+}
+
+// unguidedAfter is unguidedTrials once done trials are over.
+func (r *miproRun) unguidedAfter(sampler *tpe.Sampler, done int) int {
+	n := min(sampler.Unguided(), r.cfg.numTrials-done)
 	for k := range n {
 		if r.cfg.minibatch && r.cfg.fullEvalDue(sampler.NextNumber()+k+1) {
 			return k + 1
@@ -58,14 +65,36 @@ func (r *miproRun) trialsAtOnce(ctx context.Context, sampler *tpe.Sampler, n int
 		return err
 	}
 	done := func(k int) error {
-		d := r.drawTrial(sampler, r.rng)
-		if d.number != draws[k].number || !slices.Equal(d.params, draws[k].params) || !slices.Equal(d.ids, draws[k].ids) {
-			return fmt.Errorf("miprov2: trial %d drew other parameters or examples than it was scored with", d.number+1)
-		}
-		if err := r.recordTrial(sampler, d, programs[k], scores[k].score, scores[k].exact); err != nil {
-			return err
-		}
-		return r.searchCheckpoint(ctx, sampler)
+		return r.addTrial(ctx, sampler, draws[k], programs[k], scores[k].score, scores[k].exact)
 	}
 	return forEach(ctx, r.engine, n, work, done)
+}
+
+// addTrial records a trial scored ahead, drawn as want and scored as
+// program, and checkpoints. It draws the trial again from the sampler and
+// the run's generator, and refuses a score made with other draws or another
+// program than the search's state builds from them.
+func (r *miproRun) addTrial(ctx context.Context, sampler *tpe.Sampler, want trialDraw, program dspy.ProgramState, score, exact float64) error {
+	d := r.drawTrial(sampler, r.rng)
+	if d.number != want.number || !slices.Equal(d.params, want.params) || !slices.Equal(d.ids, want.ids) {
+		return fmt.Errorf("miprov2: trial %d drew other parameters or examples than it was scored with", d.number+1)
+	}
+	built, err := r.build(d.params)
+	if err != nil {
+		return fmt.Errorf("miprov2: %w", err)
+	}
+	if !sameState(built, program) {
+		return fmt.Errorf("miprov2: trial %d was scored with another program than its parameters build", d.number+1)
+	}
+	if err := r.recordTrial(sampler, d, built, score, exact); err != nil {
+		return err
+	}
+	return r.searchCheckpoint(ctx, sampler)
+}
+
+// sameState reports whether two program states are the same, as saved.
+func sameState(a, b dspy.ProgramState) bool {
+	ja, errA := json.Marshal(a)
+	jb, errB := json.Marshal(b)
+	return errA == nil && errB == nil && bytes.Equal(ja, jb)
 }

@@ -1,6 +1,9 @@
 package optimize
 
-import "context"
+import (
+	"context"
+	"fmt"
+)
 
 // ParallelEngine is an Engine that can run independent pieces of an
 // optimizer's work at the same time: the demo sets of several seeds, the
@@ -38,13 +41,49 @@ type TrialForker interface {
 	ForkTrials() bool
 }
 
+// GraphForker is an optional interface of a ParallelEngine that starts each
+// forked call as soon as the calls it depends on have returned, rather than
+// all at once: an optimizer then runs a whole graph of work (MIPROv2's demo
+// sets, the proposals grounded in them, the trials built from both) in one
+// fork, each piece starting when what it needs is there, with no phase
+// waiting for the slowest piece of the one before.
+type GraphForker interface {
+	// ForksGraph reports whether the run may fork graphs: a durable run
+	// recorded before they existed says no and keeps the forks it had.
+	ForksGraph() bool
+	// ForkGraph is Fork in which call i starts only once every call deps[i]
+	// names (each below i) has returned without error. A call whose
+	// dependency failed is not made, and once the fork has stopped at an
+	// error no further call starts; after runs as in Fork, in order of i on
+	// the caller's own goroutine (or workflow coroutine), where the
+	// optimizer may checkpoint. fn must not call Checkpoint.
+	ForkGraph(ctx context.Context, n int, deps [][]int, fn func(ctx context.Context, e Engine, i int) error, after func(i int) error) error
+}
+
+// CheckGraph checks, for a GraphForker, that deps gives each of n calls
+// dependencies among the calls before it, so the graph runs in order.
+func CheckGraph(n int, deps [][]int) error {
+	if len(deps) != n {
+		return fmt.Errorf("optimize: fork graph: %d dependency lists for %d calls", len(deps), n)
+	}
+	for i, ds := range deps {
+		for _, d := range ds {
+			if d < 0 || d >= i {
+				return fmt.Errorf("optimize: fork graph: call %d depends on call %d, which is not before it", i, d)
+			}
+		}
+	}
+	return nil
+}
+
 // Sequential returns engine without its parallel schedule: optimizers given
 // it run every piece of work one after another, as DSPy does. It exists to
 // compare the two schedules, which must produce the same program, the same
 // scores and the same LM requests.
 func Sequential(engine Engine) Engine { return sequentialEngine{engine} }
 
-// sequentialEngine hides the wrapped engine's Fork by embedding only Engine.
+// sequentialEngine hides the wrapped engine's Fork and ForkGraph by
+// embedding only Engine.
 type sequentialEngine struct{ Engine }
 
 // forEach runs work for every i in [0, n) and done for each i in order,
@@ -90,4 +129,14 @@ func forkTrials(engine Engine) bool {
 	}
 	tf, ok := engine.(TrialForker)
 	return !ok || tf.ForkTrials()
+}
+
+// graphForker returns engine's GraphForker when the run forks graphs: a
+// parallel engine that has one and, when it replays histories, may use it.
+func graphForker(engine Engine) (GraphForker, bool) {
+	if !isParallel(engine) {
+		return nil, false
+	}
+	gf, ok := engine.(GraphForker)
+	return gf, ok && gf.ForksGraph()
 }

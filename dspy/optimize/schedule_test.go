@@ -55,6 +55,8 @@ type scheduleRun struct {
 	checkpoints []string
 	// trialForks counts, per Fork that ran search trials, the trials it ran.
 	trialForks []int
+	// graphs counts the graphs forked.
+	graphs int
 }
 
 // compileBoth compiles opt on the same task with a parallel and a sequential
@@ -62,51 +64,74 @@ type scheduleRun struct {
 func compileBoth(t *testing.T, seed int64, opt Optimizer, task Task) (parallel, sequential scheduleRun) {
 	t.Helper()
 	model := simLM(t, seed)
-	run := func(wrap func(*LocalEngine) Engine) scheduleRun {
-		log := &requestLog{LM: model}
-		var checkpoints []string
-		eng, err := NewLocalEngine(LocalOptions{Program: qaProgram, Metric: evaluate.ExactMatch("answer"), TaskLM: log, Concurrency: 4,
-			OnCheckpoint: func(_ context.Context, cp Checkpoint) error {
-				checkpoints = append(checkpoints, string(cp.State))
-				return nil
-			}})
-		require.NoError(t, err)
-		wrapped := wrap(eng)
-		res, err := opt.Compile(context.Background(), wrapped, task)
-		require.NoError(t, err)
-		run := scheduleRun{
-			program: mustJSON(t, res.Program), trials: mustJSON(t, res.Trials),
-			score: res.ScoreExact, baseline: res.BaselineExact, requests: log.sorted(),
-			checkpoints: checkpoints,
-		}
-		if tap, ok := wrapped.(*forkTap); ok {
-			run.trialForks = tap.trialForks()
-		}
-		return run
-	}
-	parallel = run(func(e *LocalEngine) Engine { return &forkTap{LocalEngine: e} })
-	sequential = run(func(e *LocalEngine) Engine { return Sequential(e) })
+	parallel = compileWith(t, model, opt, task, func(e *LocalEngine) Engine { return &forkTap{LocalEngine: e} })
+	sequential = compileWith(t, model, opt, task, func(e *LocalEngine) Engine { return Sequential(e) })
 	return parallel, sequential
+}
+
+// compileWith compiles opt on task with the engine wrap makes of a local
+// engine over its own log of model.
+func compileWith(t *testing.T, model dspy.LM, opt Optimizer, task Task, wrap func(*LocalEngine) Engine) scheduleRun {
+	t.Helper()
+	log := &requestLog{LM: model}
+	var checkpoints []string
+	eng, err := NewLocalEngine(LocalOptions{Program: qaProgram, Metric: evaluate.ExactMatch("answer"), TaskLM: log, Concurrency: 4,
+		OnCheckpoint: func(_ context.Context, cp Checkpoint) error {
+			checkpoints = append(checkpoints, string(cp.State))
+			return nil
+		}})
+	require.NoError(t, err)
+	wrapped := wrap(eng)
+	res, err := opt.Compile(context.Background(), wrapped, task)
+	require.NoError(t, err)
+	run := scheduleRun{
+		program: mustJSON(t, res.Program), trials: mustJSON(t, res.Trials),
+		score: res.ScoreExact, baseline: res.BaselineExact, requests: log.sorted(),
+		checkpoints: checkpoints,
+	}
+	if tap, ok := wrapped.(interface{ tapped() *forkTap }); ok {
+		run.trialForks = tap.tapped().trialForks()
+		run.graphs = tap.tapped().graphs
+	}
+	return run
 }
 
 // forkTap is a local engine that notes the labels of the batches each Fork
 // runs, to tell which work a schedule ran at once.
 type forkTap struct {
 	*LocalEngine
-	mu    sync.Mutex
-	forks [][]string
+	mu     sync.Mutex
+	forks  [][]string
+	graphs int
 }
+
+func (f *forkTap) tapped() *forkTap { return f }
 
 type forkID struct{}
 
 func (f *forkTap) Fork(ctx context.Context, n int, fn func(context.Context, Engine, int) error, after func(int) error) error {
-	f.mu.Lock()
-	id := len(f.forks)
-	f.forks = append(f.forks, nil)
-	f.mu.Unlock()
+	id := f.newFork()
 	return f.LocalEngine.Fork(ctx, n, func(ctx context.Context, _ Engine, i int) error {
 		return fn(context.WithValue(ctx, forkID{}, id), f, i)
 	}, after)
+}
+
+func (f *forkTap) ForkGraph(ctx context.Context, n int, deps [][]int, fn func(context.Context, Engine, int) error, after func(int) error) error {
+	id := f.newFork()
+	f.mu.Lock()
+	f.graphs++
+	f.mu.Unlock()
+	return f.LocalEngine.ForkGraph(ctx, n, deps, func(ctx context.Context, _ Engine, i int) error {
+		return fn(context.WithValue(ctx, forkID{}, id), f, i)
+	}, after)
+}
+
+// newFork starts the label list of a fork and returns its number.
+func (f *forkTap) newFork() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.forks = append(f.forks, nil)
+	return len(f.forks) - 1
 }
 
 func (f *forkTap) Run(ctx context.Context, b Batch) ([]Outcome, error) {
