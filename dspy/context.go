@@ -14,6 +14,7 @@ const (
 	callOptionsKey
 	usageKey
 	toolRunnerKey
+	precedenceKey
 )
 
 // WithLM returns a context whose predictors call lm unless they have their own.

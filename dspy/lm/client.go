@@ -38,7 +38,7 @@ type Client struct {
 	initialBackoff time.Duration
 	maxBackoff     time.Duration
 
-	sem     chan struct{} // nil when concurrency is unlimited
+	slots   *slots        // nil when concurrency is unlimited
 	limiter *rate.Limiter // nil when the rate is unlimited
 	cache   Cache
 	prices  priceTable
@@ -126,7 +126,7 @@ func New(opts Options) (*Client, error) {
 		c.maxBackoff = c.initialBackoff
 	}
 	if opts.MaxConcurrency > 0 {
-		c.sem = make(chan struct{}, opts.MaxConcurrency)
+		c.slots = newSlots(opts.MaxConcurrency)
 	}
 	if opts.RequestsPerSecond > 0 {
 		burst := opts.Burst
@@ -358,14 +358,13 @@ func (c *Client) attempt(ctx context.Context, model string, body []byte) (dspy.L
 	return mapResponse(&cc, model), nil
 }
 
-// acquire waits for a concurrency slot and a rate-limit token. After a nil
-// error the caller holds a slot, which release gives back.
+// acquire waits for a concurrency slot, in the order of the precedence ctx
+// carries (dspy.WithPrecedence), and then for a rate-limit token. After a
+// nil error the caller holds a slot, which release gives back.
 func (c *Client) acquire(ctx context.Context, model string) *dspy.LMError {
-	if c.sem != nil {
-		select {
-		case c.sem <- struct{}{}:
-		case <-ctx.Done():
-			return c.lmError(dspy.ErrKindTimeout, model, ctx.Err())
+	if c.slots != nil {
+		if err := c.slots.acquire(ctx, dspy.PrecedenceFromContext(ctx)); err != nil {
+			return c.lmError(dspy.ErrKindTimeout, model, err)
 		}
 	}
 	if c.limiter != nil {
@@ -383,8 +382,8 @@ func (c *Client) acquire(ctx context.Context, model string) *dspy.LMError {
 
 // release gives back the slot acquire took.
 func (c *Client) release() {
-	if c.sem != nil {
-		<-c.sem
+	if c.slots != nil {
+		c.slots.release()
 	}
 }
 

@@ -29,9 +29,10 @@
 //     once, flagged CacheHit, reporting its tokens but zero Cost. A different
 //     Rollout is a different key, which is how DSPy's rollout_id asks for a
 //     fresh sample of an otherwise identical prompt.
-//  2. Waits for a concurrency slot (Options.MaxConcurrency) and a rate-limit
-//     token (Options.RequestsPerSecond), then sends one attempt bounded by
-//     Options.Timeout.
+//  2. Waits for a concurrency slot (Options.MaxConcurrency), by the
+//     precedence its context carries ([dspy.WithPrecedence]), and a
+//     rate-limit token (Options.RequestsPerSecond), then sends one attempt
+//     bounded by Options.Timeout.
 //  3. On a retryable failure — 429, 408, 409, 5xx, a timeout or a connection
 //     error — waits and tries again, up to Options.MaxRetries times. The wait
 //     is what the server asked for in retry-after-ms or Retry-After when it

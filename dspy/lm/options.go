@@ -68,7 +68,10 @@ type Options struct {
 
 	// MaxConcurrency caps the requests in flight from this client at once;
 	// zero means no cap. Calls over the cap wait (honouring their context),
-	// and cache hits never wait.
+	// and cache hits never wait. A freed slot goes to the waiting call of
+	// highest dspy.Precedence (see dspy.WithPrecedence), in arrival order
+	// among equals; Behind calls leave max(1, MaxConcurrency/8) slots free
+	// for the others.
 	MaxConcurrency int
 
 	// RequestsPerSecond limits the rate at which attempts are sent, retries
