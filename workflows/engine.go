@@ -123,6 +123,10 @@ func (e *temporalEngine) Run(_ context.Context, b optimize.Batch) ([]optimize.Ou
 			}
 			return nil, e.budgetStop(reason)
 		}
+		// The chunk keeps the batch's Precedence, which the activity gives
+		// its LM calls. Histories recorded before the field existed still
+		// replay: a replay matches each activity by its type and ID, never
+		// by its input, and the field is omitted when normal.
 		chunk := b
 		chunk.Examples = b.Examples[from:to]
 		chunk.IDs = b.IDs[from:to]

@@ -114,6 +114,12 @@ type Batch struct {
 	// Label says what the batch is for ("trial 4: candidate 2 on minibatch"),
 	// for progress reports and activity summaries.
 	Label string `json:"label,omitempty"`
+	// Precedence orders the batch's LM calls among others waiting for a slot
+	// of an LM that caps its calls in flight (see dspy.Precedence): Behind
+	// for work started early that nothing waits on soon, so it fills slots
+	// the work that gates the run leaves idle. It changes only when calls
+	// start, never what they send or return.
+	Precedence dspy.Precedence `json:"precedence,omitempty"`
 }
 
 // Outcome is the result of running a candidate on one example.

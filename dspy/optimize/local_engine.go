@@ -140,6 +140,9 @@ func (e *LocalEngine) Run(ctx context.Context, batch Batch) ([]Outcome, error) {
 	if batch.Temperature != nil || batch.Rollout != 0 {
 		runCtx = dspy.WithCallOptions(runCtx, dspy.CallOptions{Temperature: batch.Temperature, Rollout: batch.Rollout})
 	}
+	if batch.Precedence != dspy.PrecedenceNormal {
+		runCtx = dspy.WithPrecedence(runCtx, batch.Precedence)
+	}
 
 	outcomes := make([]Outcome, len(batch.Examples))
 	errs := make([]error, len(batch.Examples))

@@ -233,13 +233,26 @@ func (r *miproRun) graphProposals(ctx context.Context, g *miproGraph, w *graphWo
 	return items
 }
 
+// behind is an engine whose batches wait Behind others for LM slots. The
+// graph scores the baseline and the unguided trials early to fill slots:
+// the run adds their scores only after every demo set, the summary and the
+// proposals, and those gate every later trial, so their calls must not
+// queue behind the scoring's many.
+type behind struct{ Engine }
+
+// Run runs b with Behind precedence.
+func (e behind) Run(ctx context.Context, b Batch) ([]Outcome, error) {
+	b.Precedence = dspy.PrecedenceBehind
+	return e.Engine.Run(ctx, b)
+}
+
 // graphBaseline adds the baseline's evaluation, which needs nothing; adding
 // it starts the search with a new sampler.
 func (r *miproRun) graphBaseline(ctx context.Context, g *miproGraph, sampler **tpe.Sampler) {
 	var score, exact float64
 	g.add(nil, func(ctx context.Context, eng Engine) error {
 		var err error
-		score, exact, err = r.evaluateOn(ctx, eng, CloneState(r.task.Student), r.val, r.valIDs, baselineLabel)
+		score, exact, err = r.evaluateOn(ctx, behind{eng}, CloneState(r.task.Student), r.val, r.valIDs, baselineLabel)
 		return err
 	}, func() error {
 		s, err := tpe.New(r.searchSpace(), tpe.Config{Seed: r.cfg.seed})
@@ -286,7 +299,7 @@ func (r *miproRun) graphTrials(ctx context.Context, g *miproGraph, w *graphWork,
 			if program, err = r.buildWith(d.params, w.instruction, w.demoSet); err != nil {
 				return fmt.Errorf("miprov2: %w", err)
 			}
-			score, exact, err = r.scoreTrial(ctx, eng, d, program)
+			score, exact, err = r.scoreTrial(ctx, behind{eng}, d, program)
 			return err
 		}, func() error { return r.addTrial(ctx, *sampler, d, program, score, exact) })
 	}

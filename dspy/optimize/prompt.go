@@ -12,10 +12,16 @@ import (
 // parses the replies, or, when call.Text is set, sends the text as is and
 // returns the replies unparsed under "text". Every engine answers
 // Engine.Prompt with it, so a call costs and reads the same wherever it runs.
+//
+// The call waits for a slot of a capped LM Ahead of others (see
+// dspy.Precedence): prompt calls are few, and each gates the optimizer's
+// next step (a summary, a proposal, a reflection), while the programs it
+// scores make many calls that can wait a round.
 func Prompt(ctx context.Context, lm dspy.LM, call PromptCall) ([]dspy.Example, error) {
 	if lm == nil {
 		return nil, fmt.Errorf("prompt %s: no prompt model", call.name())
 	}
+	ctx = dspy.WithPrecedence(ctx, dspy.PrecedenceAhead)
 	if call.Text != "" {
 		return promptText(ctx, lm, call)
 	}
