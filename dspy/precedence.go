@@ -15,8 +15,8 @@ type Precedence int8
 
 const (
 	// PrecedenceBehind calls take a slot only when no call of higher
-	// precedence waits, and leave an LM's small reserve of slots free, so a
-	// call arriving while they fill the rest starts at once.
+	// precedence waits, and not one that such a call has just given back,
+	// which the next call of its chain may be about to take.
 	PrecedenceBehind Precedence = -1
 	// PrecedenceNormal is the default: calls take slots in arrival order.
 	PrecedenceNormal Precedence = 0

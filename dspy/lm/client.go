@@ -126,7 +126,7 @@ func New(opts Options) (*Client, error) {
 		c.maxBackoff = c.initialBackoff
 	}
 	if opts.MaxConcurrency > 0 {
-		c.slots = newSlots(opts.MaxConcurrency)
+		c.slots = newSlots(opts.MaxConcurrency, slotHold)
 	}
 	if opts.RequestsPerSecond > 0 {
 		burst := opts.Burst
@@ -360,7 +360,8 @@ func (c *Client) attempt(ctx context.Context, model string, body []byte) (dspy.L
 
 // acquire waits for a concurrency slot, in the order of the precedence ctx
 // carries (dspy.WithPrecedence), and then for a rate-limit token. After a
-// nil error the caller holds a slot, which release gives back.
+// nil error the caller holds a slot, which release with the same ctx gives
+// back.
 func (c *Client) acquire(ctx context.Context, model string) *dspy.LMError {
 	if c.slots != nil {
 		if err := c.slots.acquire(ctx, dspy.PrecedenceFromContext(ctx)); err != nil {
@@ -369,7 +370,7 @@ func (c *Client) acquire(ctx context.Context, model string) *dspy.LMError {
 	}
 	if c.limiter != nil {
 		if err := c.limiter.Wait(ctx); err != nil {
-			c.release()
+			c.release(ctx)
 			if ctx.Err() != nil {
 				return c.lmError(dspy.ErrKindTimeout, model, ctx.Err())
 			}
@@ -380,10 +381,10 @@ func (c *Client) acquire(ctx context.Context, model string) *dspy.LMError {
 	return nil
 }
 
-// release gives back the slot acquire took.
-func (c *Client) release() {
+// release gives back the slot acquire took for ctx.
+func (c *Client) release(ctx context.Context) {
 	if c.slots != nil {
-		c.slots.release()
+		c.slots.release(dspy.PrecedenceFromContext(ctx))
 	}
 }
 
@@ -487,8 +488,8 @@ func (c *Client) startAttempt(ctx context.Context, model string) (attemptCtx con
 		return nil, nil, lmErr
 	}
 	if c.timeout <= 0 {
-		return ctx, c.release, nil
+		return ctx, func() { c.release(ctx) }, nil
 	}
 	attemptCtx, cancel := context.WithTimeout(ctx, c.timeout)
-	return attemptCtx, func() { cancel(); c.release() }, nil
+	return attemptCtx, func() { cancel(); c.release(ctx) }, nil
 }

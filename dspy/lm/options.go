@@ -70,8 +70,8 @@ type Options struct {
 	// zero means no cap. Calls over the cap wait (honouring their context),
 	// and cache hits never wait. A freed slot goes to the waiting call of
 	// highest dspy.Precedence (see dspy.WithPrecedence), in arrival order
-	// among equals; Behind calls leave max(1, MaxConcurrency/8) slots free
-	// for the others.
+	// among equals; a slot other calls give back is kept from Behind calls
+	// for a few milliseconds, so the next call of a chain takes it.
 	MaxConcurrency int
 
 	// RequestsPerSecond limits the rate at which attempts are sent, retries

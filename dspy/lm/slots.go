@@ -4,6 +4,7 @@ import (
 	"container/list"
 	"context"
 	"sync"
+	"time"
 
 	"github.com/durable-dspy/durable-dspy/dspy"
 )
@@ -14,28 +15,40 @@ import (
 // no set order, so a flood of calls nothing waits on soon could hold back
 // the few that gate an optimizer's next phase.
 //
-// Behind calls never take the last reserve slots, even when they are free:
-// a normal or Ahead call arriving while Behind calls fill the rest then
-// starts at once instead of waiting for one of them to return.
+// Precedence alone cannot keep Behind calls out of the way of a chain of
+// dependent calls: between one call's reply and the next call there is no
+// one waiting, and a waiting Behind call would take the slot and keep it a
+// whole round trip. So a slot a normal or Ahead call gives back while none
+// of its kind waits is held for one for slotHold, long enough for the next
+// call of a chain to arrive, before Behind calls may have it.
 type slots struct {
-	mu      sync.Mutex
-	limit   int // slots in all
-	reserve int // slots Behind calls leave free
-	inUse   int
+	mu    sync.Mutex
+	limit int // slots in all
+	inUse int
+	// held slots are free but kept from Behind calls until heldUntil.
+	held      int
+	heldUntil time.Time
+	hold      time.Duration
+	expiry    *time.Timer // hands held slots on once they expire
 	// waiting holds the waiters by precedence, Ahead first; each list is
 	// in arrival order and holds *slotWaiter.
 	waiting [3]list.List
 }
+
+// slotHold is how long a slot given back by a normal or Ahead call is kept
+// from Behind calls. In process, a chain's next call follows the reply
+// within a millisecond; holding much longer only idles the slot (10 ms lost
+// MIPROv2 about as much as holding none).
+const slotHold = 3 * time.Millisecond
 
 // slotWaiter is a call waiting for a slot; ready closes when it has one.
 type slotWaiter struct {
 	ready chan struct{}
 }
 
-// newSlots returns a limiter of n slots, of which Behind calls leave
-// max(1, n/8) free (none when n is 1, so they can run at all).
-func newSlots(n int) *slots {
-	return &slots{limit: n, reserve: min(max(1, n/8), n-1)}
+// newSlots returns a limiter of n slots that holds slots for hold.
+func newSlots(n int, hold time.Duration) *slots {
+	return &slots{limit: n, hold: hold}
 }
 
 // rank is the index in waiting of precedence p: Ahead, normal, Behind.
@@ -49,12 +62,26 @@ func rank(p dspy.Precedence) int {
 	return 1
 }
 
-// capFor is how many slots may be in use for a call of rank r to take one.
+// capFor is how many slots may be in use for a call of rank r to take one:
+// all of them, less those held, for Behind calls. s.mu must be held.
 func (s *slots) capFor(r int) int {
-	if r == 2 {
-		return s.limit - s.reserve
+	if r < 2 || s.held == 0 {
+		return s.limit
 	}
-	return s.limit
+	if !time.Now().Before(s.heldUntil) {
+		s.held = 0
+		return s.limit
+	}
+	return s.limit - s.held
+}
+
+// take counts a slot taken by a call of rank r, which uses a held slot
+// first if it may. s.mu must be held.
+func (s *slots) take(r int) {
+	s.inUse++
+	if r < 2 && s.held > 0 {
+		s.held--
+	}
 }
 
 // acquire waits for a slot for a call of precedence p. After a nil error
@@ -64,7 +91,7 @@ func (s *slots) acquire(ctx context.Context, p dspy.Precedence) error {
 	r := rank(p)
 	s.mu.Lock()
 	if s.inUse < s.capFor(r) && !s.waitersFrom(r) {
-		s.inUse++
+		s.take(r)
 		s.mu.Unlock()
 		return nil
 	}
@@ -82,6 +109,7 @@ func (s *slots) acquire(ctx context.Context, p dspy.Precedence) error {
 	case <-w.ready:
 		// The slot came as the context ended: hand it on.
 		s.inUse--
+		s.holdFor(r)
 	default:
 		s.waiting[r].Remove(e)
 	}
@@ -90,10 +118,35 @@ func (s *slots) acquire(ctx context.Context, p dspy.Precedence) error {
 	return ctx.Err()
 }
 
-// release gives back a slot acquire took.
-func (s *slots) release() {
+// release gives back a slot acquire took for a call of precedence p.
+func (s *slots) release(p dspy.Precedence) {
 	s.mu.Lock()
 	s.inUse--
+	s.holdFor(rank(p))
+	s.grant()
+	s.mu.Unlock()
+}
+
+// holdFor holds a slot a call of rank r gave back, when it is not a Behind
+// call and none of the others waits to take it. s.mu must be held.
+func (s *slots) holdFor(r int) {
+	if r == 2 || s.hold <= 0 || s.waiting[0].Len() > 0 || s.waiting[1].Len() > 0 {
+		return
+	}
+	s.capFor(2) // forgets slots whose hold has expired
+	s.held = min(s.held+1, s.limit)
+	s.heldUntil = time.Now().Add(s.hold)
+	if s.expiry == nil {
+		s.expiry = time.AfterFunc(s.hold, s.expire)
+	} else {
+		s.expiry.Reset(s.hold)
+	}
+}
+
+// expire hands slots whose hold has run out to waiting Behind calls; the
+// timer fires no sooner than heldUntil.
+func (s *slots) expire() {
+	s.mu.Lock()
 	s.grant()
 	s.mu.Unlock()
 }
@@ -117,7 +170,7 @@ func (s *slots) grant() {
 		q := &s.waiting[r]
 		for q.Len() > 0 && s.inUse < s.capFor(r) {
 			w := q.Remove(q.Front()).(*slotWaiter)
-			s.inUse++
+			s.take(r)
 			close(w.ready)
 		}
 		if q.Len() > 0 {

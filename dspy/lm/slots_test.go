@@ -55,7 +55,7 @@ func fill(t *testing.T, s *slots, n int) {
 // A freed slot goes to the waiting call of highest precedence, and among
 // calls of one precedence to the one that came first.
 func TestSlotsServeHighestPrecedenceFirstThenArrivalOrder(t *testing.T) {
-	s := newSlots(1) // no reserve: Behind calls may take the one slot
+	s := newSlots(1, 0)
 	fill(t, s, 1)
 	got := make(chan string, 6)
 	queue(t, s, dspy.PrecedenceBehind, "behind 1", got)
@@ -68,7 +68,7 @@ func TestSlotsServeHighestPrecedenceFirstThenArrivalOrder(t *testing.T) {
 	// One slot at a time: each release lets exactly one waiter in.
 	var order []string
 	for range 6 {
-		s.release()
+		s.release(dspy.PrecedenceNormal)
 		order = append(order, <-got)
 	}
 	assert.Equal(t, []string{"ahead 1", "ahead 2", "normal 1", "normal 2", "behind 1", "behind 2"}, order)
@@ -76,52 +76,63 @@ func TestSlotsServeHighestPrecedenceFirstThenArrivalOrder(t *testing.T) {
 	assert.Zero(t, s.waiters())
 }
 
-// Behind calls leave max(1, n/8) slots free, even with nothing else
-// waiting, and a normal or Ahead call takes one of those at once.
-func TestSlotsBehindCallsLeaveAReserve(t *testing.T) {
-	for _, tc := range []struct{ n, reserve int }{{16, 2}, {8, 1}, {4, 1}, {2, 1}, {1, 0}, {40, 5}} {
-		s := newSlots(tc.n)
-		for range tc.n - tc.reserve {
-			require.NoError(t, s.acquire(context.Background(), dspy.PrecedenceBehind))
-		}
-		got := make(chan string, 1)
-		if tc.reserve > 0 {
-			queue(t, s, dspy.PrecedenceBehind, "behind", got)
-		}
-		assert.Equal(t, tc.n-tc.reserve, s.used(), "slots of %d", tc.n)
-		for range tc.reserve {
-			ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-			require.NoError(t, s.acquire(ctx, dspy.PrecedenceAhead), "slots of %d", tc.n)
-			cancel()
-		}
-		assert.Equal(t, tc.n, s.used())
-		if tc.reserve > 0 {
-			// The reserve freed, the Behind call still waits; one slot
-			// more and it goes in.
-			for range tc.reserve {
-				s.release()
-			}
-			assert.Equal(t, 1, s.waiters(), "slots of %d", tc.n)
-			s.release()
-			assert.Equal(t, "behind", <-got)
-			assert.Zero(t, s.waiters())
-			assert.Equal(t, tc.n-tc.reserve, s.used())
-		}
+// A slot a normal call gives back while none of its kind waits is kept
+// from Behind calls for the hold, and a normal call arriving then takes it
+// at once; a slot a Behind call gives back is not held.
+func TestSlotsHoldASlotANormalCallFreedFromBehindCalls(t *testing.T) {
+	s := newSlots(2, time.Hour)
+	fill(t, s, 2)
+	got := make(chan string, 2)
+	queue(t, s, dspy.PrecedenceBehind, "behind 1", got)
+	s.release(dspy.PrecedenceNormal)
+	assert.Equal(t, 1, s.waiters(), "held from the Behind call")
+	assert.Equal(t, 1, s.used())
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	require.NoError(t, s.acquire(ctx, dspy.PrecedenceNormal), "the held slot")
+	s.release(dspy.PrecedenceBehind)
+	assert.Equal(t, "behind 1", <-got, "the slot of a Behind call, not held")
+	assert.Equal(t, 2, s.used())
+}
+
+// Once the hold runs out, a waiting Behind call gets the slot without any
+// other call returning.
+func TestSlotsHeldSlotGoesToBehindCallsOnceTheHoldEnds(t *testing.T) {
+	s := newSlots(1, 10*time.Millisecond)
+	fill(t, s, 1)
+	got := make(chan string, 1)
+	queue(t, s, dspy.PrecedenceBehind, "behind", got)
+	s.release(dspy.PrecedenceAhead)
+	select {
+	case name := <-got:
+		t.Fatalf("%s took a held slot", name)
+	default:
 	}
+	select {
+	case name := <-got:
+		assert.Equal(t, "behind", name)
+	case <-time.After(5 * time.Second):
+		t.Fatal("the hold never ended")
+	}
+	assert.Equal(t, 1, s.used())
+	// A Behind call's slot is not held: the next Behind call takes it.
+	queue(t, s, dspy.PrecedenceBehind, "behind 2", got)
+	s.release(dspy.PrecedenceBehind)
+	assert.Equal(t, "behind 2", <-got)
 }
 
 // A Behind call does not take a free slot while a normal call waits: it
 // queues behind it.
 func TestSlotsBehindCallsQueueBehindWaitingNormalOnes(t *testing.T) {
-	s := newSlots(2)
+	s := newSlots(2, 0)
 	fill(t, s, 2)
 	got := make(chan string, 2)
 	queue(t, s, dspy.PrecedenceNormal, "normal", got)
 	queue(t, s, dspy.PrecedenceBehind, "behind", got)
-	s.release()
+	s.release(dspy.PrecedenceNormal)
 	assert.Equal(t, "normal", <-got)
-	s.release()
-	s.release()
+	s.release(dspy.PrecedenceNormal)
+	s.release(dspy.PrecedenceNormal)
 	assert.Equal(t, "behind", <-got)
 	assert.Equal(t, 1, s.used())
 }
@@ -129,7 +140,7 @@ func TestSlotsBehindCallsQueueBehindWaitingNormalOnes(t *testing.T) {
 // A call whose context ends while it waits holds no slot and leaves the
 // queue, and the calls behind it move up.
 func TestSlotsCanceledWaiterLeavesNoSlotBehind(t *testing.T) {
-	s := newSlots(1)
+	s := newSlots(1, 0)
 	fill(t, s, 1)
 	ctx, cancel := context.WithCancel(context.Background())
 	errs := make(chan error, 1)
@@ -141,19 +152,19 @@ func TestSlotsCanceledWaiterLeavesNoSlotBehind(t *testing.T) {
 	cancel()
 	require.ErrorIs(t, <-errs, context.Canceled)
 	assert.Equal(t, 1, s.waiters())
-	s.release()
+	s.release(dspy.PrecedenceNormal)
 	assert.Equal(t, "normal", <-got)
 	assert.Equal(t, 1, s.used())
 	assert.Zero(t, s.waiters())
 }
 
 // Many callers of every precedence, some canceled while they wait: never
-// more than the cap in flight, and once all are done no slot is held and no
+// more than the cap in flight, and once all are done no slot is taken and no
 // one waits.
 func TestSlotsUnderLoadNeverExceedTheCapNorLeak(t *testing.T) {
 	const limit, callers = 4, 300
-	s := newSlots(limit)
-	var inFlight, peak, behindPeak, behindIn atomic.Int32
+	s := newSlots(limit, time.Millisecond)
+	var inFlight, peak atomic.Int32
 	var wg sync.WaitGroup
 	for i := range callers {
 		wg.Add(1)
@@ -172,22 +183,13 @@ func TestSlotsUnderLoadNeverExceedTheCapNorLeak(t *testing.T) {
 			n := inFlight.Add(1)
 			for old := peak.Load(); n > old && !peak.CompareAndSwap(old, n); old = peak.Load() {
 			}
-			if p == dspy.PrecedenceBehind {
-				b := behindIn.Add(1)
-				for old := behindPeak.Load(); b > old && !behindPeak.CompareAndSwap(old, b); old = behindPeak.Load() {
-				}
-			}
 			time.Sleep(100 * time.Microsecond)
-			if p == dspy.PrecedenceBehind {
-				behindIn.Add(-1)
-			}
 			inFlight.Add(-1)
-			s.release()
+			s.release(p)
 		}()
 	}
 	wg.Wait()
 	assert.LessOrEqual(t, peak.Load(), int32(limit))
-	assert.LessOrEqual(t, behindPeak.Load(), int32(limit-1), "Behind calls left the reserve free")
 	assert.Zero(t, s.used())
 	assert.Zero(t, s.waiters())
 }
