@@ -67,7 +67,7 @@ func startSim(t *testing.T) *simlm.Server {
 func TestStreamedAnswerIsEventsThenTheJSONBody(t *testing.T) {
 	sim := startSim(t)
 	logs := &syncBuffer{}
-	_, srv := startHandler(t, Options{LogWriter: logs, Programs: []Program{{
+	h, srv := startHandler(t, Options{LogWriter: logs, Programs: []Program{{
 		Name: "cot", LM: newClient(t, sim.URL(), "simlm-1"),
 		Source: SpecSource{Spec: &spec.Program{Module: "chain_of_thought", Signature: "question -> answer"}},
 	}}})
@@ -104,6 +104,7 @@ func TestStreamedAnswerIsEventsThenTheJSONBody(t *testing.T) {
 	require.NotEmpty(t, withQuery.events)
 	assert.Equal(t, EventPrediction, withQuery.events[len(withQuery.events)-1].Name)
 
+	require.NoError(t, h.Close(), "closing flushes the request log")
 	lines := logLines(t, logs)
 	require.Len(t, lines, 4, "every request is logged, streamed or not")
 	for _, l := range lines {
@@ -121,7 +122,7 @@ func TestStreamedRequestErrors(t *testing.T) {
 		return nil
 	})
 	logs := &syncBuffer{}
-	_, srv := startHandler(t, Options{LogWriter: logs, Programs: []Program{{Name: "qa", LM: lm, Source: SpecSource{Spec: qaSpec()}}}})
+	h, srv := startHandler(t, Options{LogWriter: logs, Programs: []Program{{Name: "qa", LM: lm, Source: SpecSource{Spec: qaSpec()}}}})
 
 	refused := postStream(t, srv.URL+"/v1/programs/qa", `{"nope": 1}`, "Accept", "text/event-stream")
 	assert.Equal(t, http.StatusUnprocessableEntity, refused.status, "a request refused before its program runs is answered as usual")
@@ -137,6 +138,7 @@ func TestStreamedRequestErrors(t *testing.T) {
 	plain := post(t, srv.URL+"/v1/programs/qa", `{"question": "q"}`)
 	assert.Equal(t, plain.errorBody(t).Error.Code, body.Error.Code, "the error event is the error body")
 
+	require.NoError(t, h.Close(), "closing flushes the request log")
 	lines := logLines(t, logs)
 	require.Len(t, lines, 3)
 	assert.Equal(t, http.StatusUnprocessableEntity, lines[0].Status)
