@@ -64,26 +64,10 @@ func (e *temporalEngine) ForksGraph() bool { return e.schedule() >= scheduleFork
 // Coroutines run one at a time in a fixed order, so the commands they issue
 // replay deterministically.
 func (e *temporalEngine) Fork(ctx context.Context, n int, fn func(ctx context.Context, eng optimize.Engine, i int) error, after func(i int) error) error {
-	finished := make([]workflow.Future, n)
-	for i := range n {
-		future, settable := workflow.NewFuture(e.ctx)
-		finished[i] = future
-		workflow.Go(e.ctx, func(wctx workflow.Context) {
-			child := *e
-			child.ctx = wctx
-			settable.SetError(fn(ctx, &child, i))
-		})
-	}
-	var err error
-	for i := range n {
-		callErr := finished[i].Get(e.ctx, nil)
-		if err == nil {
-			if err = callErr; err == nil {
-				err = after(i)
-			}
-		}
-	}
-	return err
+	// A graph without edges starts every coroutine at once, and each runs
+	// up to its first activity before the caller takes any result, so the
+	// commands are those of the forks recorded before graphs existed.
+	return e.ForkGraph(ctx, n, make([][]int, n), fn, after)
 }
 
 // ForkGraph is Fork whose coroutine i first waits for the calls deps[i]

@@ -327,25 +327,8 @@ func (e *LocalEngine) Legacy() bool { return false }
 // own Concurrency bound, so forked work may have up to n times Concurrency
 // examples in flight; an LM client's MaxConcurrency bounds them all.
 func (e *LocalEngine) Fork(ctx context.Context, n int, fn func(ctx context.Context, eng Engine, i int) error, after func(i int) error) error {
-	errs := make([]error, n)
-	finished := make([]chan struct{}, n)
-	for i := range n {
-		finished[i] = make(chan struct{})
-		go func() {
-			defer close(finished[i])
-			errs[i] = fn(ctx, e, i)
-		}()
-	}
-	var err error
-	for i := range n {
-		<-finished[i]
-		if err == nil {
-			if err = errs[i]; err == nil {
-				err = after(i)
-			}
-		}
-	}
-	return err
+	// A graph without edges starts every call at once.
+	return e.ForkGraph(ctx, n, make([][]int, n), fn, after)
 }
 
 // Speculative reports true: an in-process run may prepare work ahead
