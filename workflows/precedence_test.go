@@ -19,24 +19,6 @@ import (
 	"github.com/durable-dspy/durable-dspy/workflows"
 )
 
-// precedenceLM counts the calls it sees by the precedence their context
-// carries.
-type precedenceLM struct {
-	dspy.LM
-	mu   sync.Mutex
-	seen map[dspy.Precedence]int
-}
-
-func (l *precedenceLM) Call(ctx context.Context, req dspy.LMRequest) (dspy.LMResponse, error) {
-	l.mu.Lock()
-	if l.seen == nil {
-		l.seen = map[dspy.Precedence]int{}
-	}
-	l.seen[dspy.PrecedenceFromContext(ctx)]++
-	l.mu.Unlock()
-	return l.LM.Call(ctx, req)
-}
-
 var trialNumber = regexp.MustCompile(`^miprov2 trial (\d+): `)
 
 // A durable MIPROv2 run's graph asks for its baseline and unguided trials
@@ -45,7 +27,7 @@ var trialNumber = regexp.MustCompile(`^miprov2 trial (\d+): `)
 // sets' bootstraps and the search's later trials keep the normal precedence.
 func TestMIPROv2DurableGraphScoresBehindAndPromptsAhead(t *testing.T) {
 	_, client := testkit.SimLM(t, simlm.Config{Seed: 13}, fastLM(3))
-	task, prompt := &precedenceLM{LM: client}, &precedenceLM{LM: client}
+	task, prompt := &testkit.PrecedenceLM{LM: client}, &testkit.PrecedenceLM{LM: client}
 	cfg := workerConfig(task)
 	cfg.PromptLM = prompt
 	env := newEnv(t, cfg)
@@ -76,11 +58,11 @@ func TestMIPROv2DurableGraphScoresBehindAndPromptsAhead(t *testing.T) {
 	require.NotEmpty(t, trials[dspy.PrecedenceNormal])
 	assert.Contains(t, trials[dspy.PrecedenceBehind], 1, "the baseline")
 	assert.Less(t, maxOf(trials[dspy.PrecedenceBehind]), minOf(trials[dspy.PrecedenceNormal]), "the graph's trials come first")
-	assert.Equal(t, examples[dspy.PrecedenceBehind], task.seen[dspy.PrecedenceBehind], "task LM calls Behind: one an example of the graph's scoring")
-	assert.Equal(t, examples[dspy.PrecedenceNormal], task.seen[dspy.PrecedenceNormal])
-	assert.Zero(t, task.seen[dspy.PrecedenceAhead])
-	assert.Positive(t, prompt.seen[dspy.PrecedenceAhead])
-	assert.Equal(t, map[dspy.Precedence]int{dspy.PrecedenceAhead: prompt.seen[dspy.PrecedenceAhead]}, prompt.seen, "prompt calls, all Ahead")
+	assert.Equal(t, examples[dspy.PrecedenceBehind], task.Seen()[dspy.PrecedenceBehind], "task LM calls Behind: one an example of the graph's scoring")
+	assert.Equal(t, examples[dspy.PrecedenceNormal], task.Seen()[dspy.PrecedenceNormal])
+	assert.Zero(t, task.Seen()[dspy.PrecedenceAhead])
+	assert.Positive(t, prompt.Seen()[dspy.PrecedenceAhead])
+	assert.Equal(t, map[dspy.Precedence]int{dspy.PrecedenceAhead: prompt.Seen()[dspy.PrecedenceAhead]}, prompt.Seen(), "prompt calls, all Ahead")
 }
 
 func maxOf(xs []int) int {

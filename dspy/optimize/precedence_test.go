@@ -11,25 +11,8 @@ import (
 
 	"github.com/durable-dspy/durable-dspy/dspy"
 	"github.com/durable-dspy/durable-dspy/dspy/evaluate"
+	"github.com/durable-dspy/durable-dspy/internal/testkit"
 )
-
-// precedenceLM counts the calls it sees by the precedence their context
-// carries.
-type precedenceLM struct {
-	dspy.LM
-	mu   sync.Mutex
-	seen map[dspy.Precedence]int
-}
-
-func (l *precedenceLM) Call(ctx context.Context, req dspy.LMRequest) (dspy.LMResponse, error) {
-	l.mu.Lock()
-	if l.seen == nil {
-		l.seen = map[dspy.Precedence]int{}
-	}
-	l.seen[dspy.PrecedenceFromContext(ctx)]++
-	l.mu.Unlock()
-	return l.LM.Call(ctx, req)
-}
 
 // precedenceTap is a local engine that notes each batch's precedence and
 // whether a graph ran it.
@@ -71,7 +54,7 @@ func (p *precedenceTap) ForkGraph(ctx context.Context, n int, deps [][]int, fn f
 // batch's precedence to its LM calls.
 func TestMIPROv2GraphScoresBehindAndPromptsAhead(t *testing.T) {
 	model := simLM(t, 7)
-	task, prompt := &precedenceLM{LM: model}, &precedenceLM{LM: model}
+	task, prompt := &testkit.PrecedenceLM{LM: model}, &testkit.PrecedenceLM{LM: model}
 	eng, err := NewLocalEngine(LocalOptions{Program: qaProgram, Metric: evaluate.ExactMatch("answer"), TaskLM: task, PromptLM: prompt, Concurrency: 4})
 	require.NoError(t, err)
 	tap := &precedenceTap{LocalEngine: eng}
@@ -94,9 +77,9 @@ func TestMIPROv2GraphScoresBehindAndPromptsAhead(t *testing.T) {
 	}
 	assert.Equal(t, 6, graphTrials, "the baseline and five unguided trials")
 	assert.Positive(t, laterTrials, "the search after the graph")
-	assert.Equal(t, behindExamples, task.seen[dspy.PrecedenceBehind], "task LM calls Behind: one an example of the graph's scoring")
-	assert.Positive(t, task.seen[dspy.PrecedenceNormal])
-	assert.Zero(t, task.seen[dspy.PrecedenceAhead])
-	assert.Positive(t, prompt.seen[dspy.PrecedenceAhead])
-	assert.Equal(t, map[dspy.Precedence]int{dspy.PrecedenceAhead: prompt.seen[dspy.PrecedenceAhead]}, prompt.seen, "prompt calls, all Ahead")
+	assert.Equal(t, behindExamples, task.Seen()[dspy.PrecedenceBehind], "task LM calls Behind: one an example of the graph's scoring")
+	assert.Positive(t, task.Seen()[dspy.PrecedenceNormal])
+	assert.Zero(t, task.Seen()[dspy.PrecedenceAhead])
+	assert.Positive(t, prompt.Seen()[dspy.PrecedenceAhead])
+	assert.Equal(t, map[dspy.Precedence]int{dspy.PrecedenceAhead: prompt.Seen()[dspy.PrecedenceAhead]}, prompt.Seen(), "prompt calls, all Ahead")
 }
