@@ -161,20 +161,29 @@ func moduleKind(m Module) string {
 // are safe on the zero value, so hooks need no checks of their own.
 type span struct{ s trace.Span }
 
+// beginSpan starts a span named name under ctx when tracing is on and a
+// provider records it. ok is false when nothing will be recorded, and the
+// caller then skips its attributes; capture tells whether content may be
+// recorded.
+func beginSpan(ctx context.Context, name string, opts ...trace.SpanStartOption) (_ context.Context, s trace.Span, capture, ok bool) {
+	if !tracingOn {
+		return ctx, nil, false, false
+	}
+	tracer, capture := tracerFor(ctx)
+	if tracer == nil {
+		return ctx, nil, false, false
+	}
+	ctx, s = tracer.Start(ctx, name, opts...)
+	return ctx, s, capture, s.IsRecording()
+}
+
 // startModuleSpan starts the span of one module call, named by its kind and
 // signature ("ChainOfThought(question -> reasoning, answer)"). The outermost
 // traced module of a call is the root its predictors are named from, unless
 // CallProgram named one.
 func startModuleSpan(ctx context.Context, m Module, kind string) (context.Context, span) {
-	if !tracingOn {
-		return ctx, span{}
-	}
-	tracer, _ := tracerFor(ctx)
-	if tracer == nil {
-		return ctx, span{}
-	}
-	ctx, s := tracer.Start(ctx, kind)
-	if !s.IsRecording() {
+	ctx, s, _, ok := beginSpan(ctx, kind)
+	if !ok {
 		return ctx, span{}
 	}
 	attrs := []attribute.KeyValue{AttrModuleKind.String(kind)}

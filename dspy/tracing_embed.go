@@ -27,15 +27,8 @@ type modelNamer interface{ ModelName() string }
 // never recorded: the conventions define no content attribute for
 // embeddings, and the texts are as private as prompts.
 func startEmbedSpan(ctx context.Context, e Embedder, texts []string) (context.Context, span) {
-	if !tracingOn {
-		return ctx, span{}
-	}
-	tracer, _ := tracerFor(ctx)
-	if tracer == nil {
-		return ctx, span{}
-	}
-	ctx, s := tracer.Start(ctx, "embeddings", trace.WithSpanKind(trace.SpanKindClient))
-	if !s.IsRecording() {
+	ctx, s, _, ok := beginSpan(ctx, "embeddings", trace.WithSpanKind(trace.SpanKindClient))
+	if !ok {
 		return ctx, span{}
 	}
 	attrs := make([]attribute.KeyValue, 0, 8)

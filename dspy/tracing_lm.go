@@ -56,15 +56,8 @@ type lmSpan struct {
 // conventions ask ("chat gpt-4o-mini"), with the request's settings. The
 // API key is never among them: neither the request nor LMServer has it.
 func startLMSpan(ctx context.Context, lm LM, req LMRequest) (context.Context, lmSpan) {
-	if !tracingOn {
-		return ctx, lmSpan{}
-	}
-	tracer, capture := tracerFor(ctx)
-	if tracer == nil {
-		return ctx, lmSpan{}
-	}
-	ctx, s := tracer.Start(ctx, "chat", trace.WithSpanKind(trace.SpanKindClient))
-	if !s.IsRecording() {
+	ctx, s, capture, ok := beginSpan(ctx, "chat", trace.WithSpanKind(trace.SpanKindClient))
+	if !ok {
 		return ctx, lmSpan{}
 	}
 	model := req.Model

@@ -30,15 +30,8 @@ type toolSpan struct {
 // calls read from text. The arguments are content, recorded only when
 // capture is on.
 func startToolSpan(ctx context.Context, tool *Tool, name, id string, args any) (context.Context, toolSpan) {
-	if !tracingOn {
-		return ctx, toolSpan{}
-	}
-	tracer, capture := tracerFor(ctx)
-	if tracer == nil {
-		return ctx, toolSpan{}
-	}
-	ctx, s := tracer.Start(ctx, "execute_tool "+name)
-	if !s.IsRecording() {
+	ctx, s, capture, ok := beginSpan(ctx, "execute_tool "+name)
+	if !ok {
 		return ctx, toolSpan{}
 	}
 	attrs := make([]attribute.KeyValue, 0, 6)
