@@ -19,20 +19,29 @@ func keepAlive(ctx context.Context) (stop func()) {
 	if timeout <= 0 {
 		return func() {}
 	}
+	return tickUntilStopped(ctx, timeout/3, timeout/3, func() { activity.RecordHeartbeat(ctx) })
+}
+
+// tickUntilStopped calls tick from a goroutine of its own, first after
+// first and then every every, until ctx ends or the returned stop is
+// called; stop returns once tick is no longer running, so no heartbeat
+// goes out after the activity has returned.
+func tickUntilStopped(ctx context.Context, first, every time.Duration, tick func()) (stop func()) {
 	done, exited := make(chan struct{}), make(chan struct{})
 	go func() {
 		defer close(exited)
-		ticker := time.NewTicker(timeout / 3)
-		defer ticker.Stop()
+		timer := time.NewTimer(first)
+		defer timer.Stop()
 		for {
 			select {
 			case <-done:
 				return
 			case <-ctx.Done():
 				return
-			case <-ticker.C:
-				activity.RecordHeartbeat(ctx)
+			case <-timer.C:
 			}
+			tick()
+			timer.Reset(every)
 		}
 	}()
 	return func() {

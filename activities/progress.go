@@ -88,28 +88,10 @@ func (p *batchProgress) report(ctx context.Context, interval time.Duration) (sto
 	if alive > 0 && alive < interval {
 		interval = alive
 	}
-	done, exited := make(chan struct{}), make(chan struct{})
-	go func() {
-		defer close(exited)
-		timer := time.NewTimer(interval/2 + rand.N(interval/2+1))
-		defer timer.Stop()
-		last := time.Now()
-		for {
-			select {
-			case <-done:
-				return
-			case <-ctx.Done():
-				return
-			case <-timer.C:
-			}
-			if p.beat(ctx, alive > 0 && time.Since(last) >= alive) {
-				last = time.Now()
-			}
-			timer.Reset(interval)
+	last := time.Now()
+	return tickUntilStopped(ctx, interval/2+rand.N(interval/2+1), interval, func() {
+		if p.beat(ctx, alive > 0 && time.Since(last) >= alive) {
+			last = time.Now()
 		}
-	}()
-	return func() {
-		close(done)
-		<-exited
-	}
+	})
 }
