@@ -37,6 +37,10 @@ type control struct {
 	// resumedAt is when the run last left an outage pause: an outage a
 	// batch met before then was already waited out, not still going on.
 	resumedAt time.Time
+	// unpausedAt is when the user last unpaused the run. It is set by the
+	// handler itself, before any coroutine waiting in the pause has run
+	// again to set resumedAt.
+	unpausedAt time.Time
 }
 
 func newControl(in OptimizeInput) *control {
@@ -69,16 +73,19 @@ func (c *control) registerUpdates(ctx workflow.Context, updates ...string) error
 	}); err != nil {
 		return err
 	}
-	handlers := map[string]func(){
-		UpdateStop:    func() { c.stopRequested = true; c.stopReason = "stop requested" },
-		UpdatePause:   func() { c.paused = true },
-		UpdateUnpause: func() { c.paused = false },
+	handlers := map[string]func(workflow.Context){
+		UpdateStop:  func(workflow.Context) { c.stopRequested = true; c.stopReason = "stop requested" },
+		UpdatePause: func(workflow.Context) { c.paused = true },
+		UpdateUnpause: func(ctx workflow.Context) {
+			c.paused = false
+			c.unpausedAt = workflow.Now(ctx)
+		},
 	}
 	// Registration order does not reach history, but keep it fixed anyway.
 	for _, name := range updates {
 		apply := handlers[name]
 		if err := workflow.SetUpdateHandlerWithOptions(ctx, name, func(ctx workflow.Context) (string, error) {
-			apply()
+			apply(ctx)
 			return c.describe(), nil
 		}, workflow.UpdateHandlerOptions{Validator: func() error {
 			if c.status.State == "completed" {

@@ -21,6 +21,12 @@ const DefaultMaxOutage = 10 * time.Minute
 // after its twentieth attempt; they replay that way.
 const outageChangeID = "outage-limit"
 
+// outageUnpauseChangeID marks, in history, runs in which an attempt that
+// began before the user unpaused the run, and failed, was scheduled again
+// instead of pausing the run anew. Runs recorded before paused again, and
+// replay that way.
+const outageUnpauseChangeID = "outage-attempt-before-unpause"
+
 // outageLimit is how long this run lets an LM outage last before pausing,
 // or zero for no limit: the run predates the limit, or it was turned off.
 func outageLimit(ctx workflow.Context, exec Execution) time.Duration {
@@ -79,6 +85,15 @@ func (e *temporalEngine) withOutageLimit(ctx workflow.Context, attempt func(work
 			since = e.ctl.resumedAt
 		}
 		if workflow.Now(ctx).Sub(since) < e.outageLimit {
+			continue
+		}
+		// An attempt that began before the user unpaused the run failed
+		// for the outage already waited out, even when it is seen only now
+		// (its result came in with the unpause, before the coroutine that
+		// paused the run woke to set resumedAt): try again rather than
+		// pause the run the user just unpaused.
+		if start.Before(e.ctl.unpausedAt) && workflow.GetVersion(ctx, outageUnpauseChangeID, workflow.DefaultVersion, 1) != workflow.DefaultVersion {
+			since = e.ctl.unpausedAt
 			continue
 		}
 		if err := e.ctl.waitOutOutage(ctx, outageReason(err), since); err != nil {
